@@ -1,0 +1,66 @@
+package protocol
+
+// Call is what an edge sends to the workers, on subjects.Req(app, op), for a
+// client request that needs shared state.
+type Call struct {
+	App string `json:"app"`
+	// Account and Session name the caller's session; both are empty before
+	// login.
+	Account string `json:"account,omitempty"`
+	Session string `json:"sid,omitempty"`
+	// Edge is the ID of the edge that holds the caller's connection.
+	Edge string `json:"edge,omitempty"`
+	// Reason is the onChannelLeaved/onLogout code of a leave or logout the
+	// edge makes on the user's behalf (logout, disconnect, kick).
+	Reason int     `json:"reason,omitempty"`
+	Req    Request `json:"req"`
+}
+
+// Reply is a worker's answer to a Call: the events for the caller, in order,
+// or the error that the edge turns into the operation's failure callback.
+type Reply struct {
+	Events []Event `json:"events,omitempty"`
+	Err    *Error  `json:"err,omitempty"`
+
+	// Login answers: when the token expires (Unix seconds, 0 for never) and
+	// the user's _conn_timeout in seconds.
+	Expires     int64 `json:"expires,omitempty"`
+	ConnTimeout int   `json:"connTimeout,omitempty"`
+	// Rev is the revision of the session record a login wrote; the edge
+	// refreshes the record's TTL against it.
+	Rev uint64 `json:"rev,omitempty"`
+	// Channels lists the channels a session is in (resume, logout).
+	Channels []string `json:"channels,omitempty"`
+}
+
+// NATS headers on deliveries to user and channel subjects. The body of such a
+// delivery is the event frame itself, encoded once by whoever publishes it, so
+// that edges pass it to sockets without decoding it.
+const (
+	// HdrFrom names the account that caused the event; an edge does not
+	// deliver a channel event to it (no echo, no self-join notice).
+	HdrFrom = "Sb-From"
+	// HdrSession limits a user delivery to one session ID.
+	HdrSession = "Sb-Sid"
+	// HdrKind marks deliveries that are more than an event (KindKick, …).
+	HdrKind = "Sb-Kind"
+	// HdrChannel names the channel a user delivery concerns (DeliverLeft,
+	// DeliverJoined).
+	HdrChannel = "Sb-Channel"
+)
+
+// Values of HdrKind.
+const (
+	// DeliverKick ends the session named by HdrSession: another login took
+	// the account. The body is its onLogout event.
+	DeliverKick = "kick"
+	// DeliverEnd ends the session named by HdrSession without a callback
+	// other than the body (token expiry, administrative logout).
+	DeliverEnd = "end"
+	// DeliverLeft removes the account in HdrFrom from the channel on the
+	// edge that holds its session; the body is its onChannelLeaved event.
+	DeliverLeft = "left"
+	// DeliverJoined adds the session to the channel in HdrChannel on its
+	// edge (a join made through another path, such as a resume).
+	DeliverJoined = "joined"
+)

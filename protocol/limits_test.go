@@ -1,0 +1,86 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"alice", true},
+		{"a", true},
+		{strings.Repeat("x", 128), true},
+		{strings.Repeat("é", 128), true},
+		{strings.Repeat("x", 129), false},
+		{"", false},
+		{"a b", false},
+		{"a\tb", false},
+		{"a\x00", false},
+		{"a\u00a0b", false},
+		{"\xff", false},
+		{"_agora_user_online", true},
+	}
+	for _, tt := range tests {
+		if got := ValidName(tt.in); got != tt.want {
+			t.Errorf("ValidName(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestValidate_CodesByOperation(t *testing.T) {
+	big := strings.Repeat("x", MaxMsgBytes+1)
+	tests := []struct {
+		req  Request
+		code int
+	}{
+		{Request{Op: OpLogin, AppID: "app", Account: "a b"}, WrongParam},
+		{Request{Op: OpMessageInstantSend, Account: "bob", Msg: big}, LargeParam},
+		{Request{Op: OpMessageInstantSend, Account: "bob", Msg: "hi"}, Success},
+		{Request{Op: OpSetAttr, Name: "k", Value: strings.Repeat("v", 1025)}, LargeParam},
+		{Request{Op: OpChannelSetAttr, ChannelID: "c", Name: "k", Value: strings.Repeat("v", 8096)}, Success},
+		{Request{Op: OpChannelJoin, ChannelID: strings.Repeat("c", 129)}, WrongParam},
+	}
+	for _, tt := range tests {
+		err := Validate(&tt.req)
+		got := Success
+		if err != nil {
+			got = CodeFor(tt.req.Op, err)
+		}
+		if got != tt.code {
+			t.Errorf("Validate(%+v) code = %d, want %d", tt.req.Op, got, tt.code)
+		}
+	}
+}
+
+func TestFailureEvent_UsesTheOperationsCallback(t *testing.T) {
+	tests := []struct {
+		req  Request
+		err  error
+		want Event
+	}{
+		{Request{Op: OpLogin}, Coded(KindInvalid, LoginTokenWrong, "bad token"), Event{Ev: EvLoginFailed, Ecode: LoginTokenWrong}},
+		{Request{Op: OpMessageInstantSend, MsgID: "m1"}, Errorf(KindNotFound, "offline"), Event{Ev: EvMessageSendError, MessageID: "m1", Ecode: SendMessageOther}},
+		{Request{Op: OpChannelJoin, ChannelID: "c"}, ErrNotLoggedIn, Event{Ev: EvChannelJoinFailed, ChannelID: "c", Ecode: NotLoggedIn}},
+		{Request{Op: OpSetAttr}, Errorf(KindTooLarge, "x"), Event{Ev: EvError, Name: OpSetAttr, Ecode: LargeParam, Desc: "x"}},
+	}
+	for _, tt := range tests {
+		if got := FailureEvent(&tt.req, tt.err); got.Ev != tt.want.Ev || got.Ecode != tt.want.Ecode ||
+			got.MessageID != tt.want.MessageID || got.ChannelID != tt.want.ChannelID {
+			t.Errorf("FailureEvent(%s) = %+v, want %+v", tt.req.Op, got, tt.want)
+		}
+	}
+}
+
+func TestAsError_HidesInternalText(t *testing.T) {
+	e := AsError(errString("dial tcp 10.0.0.1: secret detail"))
+	if e != ErrInternal || strings.Contains(e.Msg, "secret") {
+		t.Fatalf("AsError leaked %q", e.Msg)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

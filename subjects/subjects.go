@@ -1,0 +1,83 @@
+// Package subjects is the only code that spells a NATS subject or a JetStream
+// KV key. Every subject begins with the app ID, so apps are isolated by
+// construction, and every name a user chose (app, account, channel) is
+// encoded into one safe token first.
+//
+// It imports nothing of Switchboard's own.
+package subjects
+
+import "strings"
+
+// Prefix begins every Switchboard subject.
+const Prefix = "sb"
+
+// Queue is the queue group the workers share.
+const Queue = "workers"
+
+// Req is the subject of requests for operation op in app.
+func Req(app, op string) string { return join(Prefix, Encode(app), "req", op) }
+
+// ReqAll matches requests of every app and operation (workers).
+const ReqAll = Prefix + ".*.req.*"
+
+// User is the subject of events for one account: peer messages, kicks,
+// invitations. The edge holding the account's session subscribes to it.
+func User(app, account string) string { return join(Prefix, Encode(app), "user", Encode(account)) }
+
+// Channel is the fan-out subject of a channel: messages, joins, leaves and
+// attribute updates go to every edge with a member there.
+func Channel(app, channel string) string {
+	return join(Prefix, Encode(app), "chan", Encode(channel))
+}
+
+// Online is the presence subject of one account: its logins and logouts.
+func Online(app, account string) string {
+	return join(Prefix, Encode(app), "online", Encode(account))
+}
+
+// OnlineAll matches the presence subjects of every account of app (members of
+// the special channel _agora_user_online).
+func OnlineAll(app string) string { return join(Prefix, Encode(app), "online", "*") }
+
+// ChannelEvent is the subject of joins and leaves of one channel, as seen by
+// members of the special channel _agora_channel_event.
+func ChannelEvent(app, channel string) string {
+	return join(Prefix, Encode(app), "chanev", Encode(channel))
+}
+
+// ChannelEventAll matches ChannelEvent for every channel of app.
+func ChannelEventAll(app string) string { return join(Prefix, Encode(app), "chanev", "*") }
+
+// Edge is the control subject of one edge instance.
+func Edge(edgeID string) string { return join(Prefix, "edge", Encode(edgeID)) }
+
+// Key joins encoded names into a JetStream KV key: Key(app, account) is
+// "<app>.<account>", each part encoded.
+func Key(parts ...string) string {
+	enc := make([]string, len(parts))
+	for i, p := range parts {
+		enc[i] = Encode(p)
+	}
+	return strings.Join(enc, ".")
+}
+
+// SplitKey undoes Key.
+func SplitKey(key string) ([]string, error) {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		d, err := Decode(p)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = d
+	}
+	return parts, nil
+}
+
+// LastToken decodes the last token of a subject, such as the account of an
+// Online subject.
+func LastToken(subject string) (string, error) {
+	return Decode(subject[strings.LastIndexByte(subject, '.')+1:])
+}
+
+func join(tokens ...string) string { return strings.Join(tokens, ".") }
