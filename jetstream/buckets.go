@@ -1,0 +1,91 @@
+// Package jetstream creates the JetStream KV buckets that hold all of
+// Switchboard's shared state. Every process calls EnsureBuckets at start; the
+// call is idempotent, so whichever process comes first creates them and the
+// others find them.
+//
+// Only this package decides bucket names and settings; package kv reads and
+// writes them.
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+// Bucket names.
+const (
+	Sessions     = "sb-sessions"  // <app>.<account> → the live session, with a TTL the edge refreshes
+	UserChannels = "sb-userchans" // <app>.<account> → the channels a session is in
+	Members      = "sb-members"   // <app>.<channel> → the channel's members
+	ChannelAttrs = "sb-chattrs"   // <app>.<channel> → the channel's attributes
+	UserAttrs    = "sb-userattrs" // <app>.<account> → the user's attributes
+	Invites      = "sb-invites"   // <app>.<caller>.<callee>.<channel> → a pending invitation
+)
+
+// All lists every bucket.
+var All = []string{Sessions, UserChannels, Members, ChannelAttrs, UserAttrs, Invites}
+
+// Config sets how buckets are created.
+type Config struct {
+	// Replicas is the number of copies of each bucket in a cluster; 1 for a
+	// single server.
+	Replicas int
+	// Memory keeps buckets in memory instead of on disk (tests, benchmarks).
+	Memory bool
+}
+
+// markerTTL is how long a bucket keeps the marker of a key that expired, so
+// that watchers see the expiry.
+const markerTTL = 5 * time.Minute
+
+// EnsureBuckets creates every bucket that does not exist yet, and brings one
+// that exists with other settings in line. Buckets keep one revision per key:
+// per-key TTLs expire on time only with History 1.
+func EnsureBuckets(ctx context.Context, js njs.JetStream, cfg Config) error {
+	if cfg.Replicas < 1 {
+		cfg.Replicas = 1
+	}
+	storage := njs.FileStorage
+	if cfg.Memory {
+		storage = njs.MemoryStorage
+	}
+	for _, name := range All {
+		kvc := njs.KeyValueConfig{
+			Bucket:         name,
+			History:        1,
+			Replicas:       cfg.Replicas,
+			Storage:        storage,
+			LimitMarkerTTL: markerTTL,
+			MaxValueSize:   1 << 20,
+		}
+		if err := ensure(ctx, js, kvc); err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// ensure retries briefly: in a cluster that just started, JetStream may have
+// no leader yet, and two processes may race to create the same bucket.
+func ensure(ctx context.Context, js njs.JetStream, kvc njs.KeyValueConfig) error {
+	var err error
+	for attempt := 0; attempt < 50; attempt++ {
+		_, err = js.CreateOrUpdateKeyValue(ctx, kvc)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
+}
