@@ -1,0 +1,194 @@
+package edge
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+// dispatch routes one request: the few the edge answers itself, and the rest
+// to the workers in the session's order.
+func (c *conn) dispatch(r *protocol.Request) {
+	if !protocol.Known(r.Op) {
+		c.fail(r, protocol.Errorf(protocol.KindInvalid, "unknown operation"))
+		return
+	}
+	switch r.Op {
+	case protocol.OpLogin, protocol.OpLogin2:
+		c.login(r)
+		return
+	case protocol.OpResume:
+		c.resume(r)
+		return
+	}
+	sess := c.session()
+	if sess == nil {
+		if r.Op != protocol.OpAck {
+			c.fail(r, protocol.ErrNotLoggedIn)
+		}
+		return
+	}
+	if err := protocol.Validate(r); err != nil {
+		c.fail(r, err)
+		return
+	}
+	switch r.Op {
+	case protocol.OpAck:
+		sess.ack(r.N)
+	case protocol.OpLogout:
+		c.logout(sess)
+	case protocol.OpMessageInstantSend:
+		c.srv.peers.send(sess, r)
+	default:
+		if h := c.srv.local(r.Op); h != nil {
+			h(c, sess, r)
+			return
+		}
+		sess.forward(r)
+	}
+}
+
+// localHandler answers an operation on the edge instead of the workers.
+type localHandler func(c *conn, sess *session, r *protocol.Request)
+
+// local returns the edge's own handler of op, if it has one.
+func (s *Server) local(op string) localHandler {
+	return s.handlers[op]
+}
+
+// forward hands a request to the workers in the session's order and delivers
+// their answer.
+func (s *session) forward(r *protocol.Request) {
+	s.calls.do(func() {
+		reply, err := s.callWorker(r)
+		s.answer(r, reply, err)
+	})
+}
+
+// callWorker calls the workers on behalf of the session.
+func (s *session) callWorker(r *protocol.Request) (*protocol.Reply, error) {
+	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.RequestTimeout)
+	defer cancel()
+	return s.srv.call(ctx, &protocol.Call{
+		App: s.app, Account: s.account, Session: s.sid, Edge: s.srv.cfg.ID, Req: *r,
+	})
+}
+
+// answer delivers a worker's reply, or the failure callback of r.
+func (s *session) answer(r *protocol.Request, reply *protocol.Reply, err error) {
+	if err != nil {
+		s.deliverEvent(protocol.FailureEvent(r, err))
+		return
+	}
+	for _, ev := range reply.Events {
+		s.deliverEvent(ev)
+	}
+}
+
+// login asks the workers to log the account in, with a fresh session that
+// subscribes to the account's subject first. A login while logged in (or
+// logging in) is ignored, as the API says.
+func (c *conn) login(r *protocol.Request) {
+	c.mu.Lock()
+	if c.sess != nil || c.loggingIn {
+		c.mu.Unlock()
+		return
+	}
+	c.loggingIn = true
+	c.mu.Unlock()
+	r.Op = protocol.OpLogin
+	if err := protocol.Validate(r); err != nil {
+		c.loginDone(nil)
+		c.fail(r, err)
+		return
+	}
+	sess := newSession(c.srv, r.AppID, r.Account, r.UID)
+	if err := c.srv.addSession(sess); err != nil {
+		c.loginDone(nil)
+		c.fail(r, protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
+		return
+	}
+	c.calls.do(func() {
+		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.RequestTimeout)
+		defer cancel()
+		reply, err := c.srv.call(ctx, &protocol.Call{
+			App: r.AppID, Session: sess.sid, Edge: c.srv.cfg.ID, Req: *r,
+		})
+		if err != nil {
+			c.srv.removeSession(sess)
+			c.loginDone(nil)
+			c.fail(r, err)
+			return
+		}
+		ct := reply.ConnTimeout
+		if ct <= 0 {
+			ct = c.srv.cfg.ConnTimeout
+		}
+		sess.mu.Lock()
+		sess.rev = reply.Rev
+		sess.rec.SID, sess.rec.Edge, sess.rec.ConnTimeout, sess.rec.Expires = sess.sid, c.srv.cfg.ID, ct, reply.Expires
+		sess.rec.Since = time.Now().UnixMilli()
+		sess.connTimeout = time.Duration(ct) * time.Second
+		if reply.Expires > 0 {
+			sess.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), sess.tokenExpired)
+		}
+		sess.mu.Unlock()
+		for _, ev := range reply.Events {
+			c.sendEvent(ev)
+		}
+		c.loginDone(sess)
+		sess.attach(c, 0, false)
+	})
+}
+
+func (c *conn) loginDone(sess *session) {
+	c.mu.Lock()
+	c.loggingIn = false
+	c.sess = sess
+	c.mu.Unlock()
+}
+
+// tokenExpired ends a session whose token expired while it was online.
+func (s *session) tokenExpired() {
+	ev := protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutTokenExpired}
+	s.end(protocol.LogoutTokenExpired, &ev, CloseTokenExpired, "token expired")
+}
+
+// logout ends the session at the client's request; the connection stays
+// open for another login.
+func (c *conn) logout(sess *session) {
+	sess.calls.do(func() {
+		reply, err := sess.callWorker(&protocol.Request{Op: protocol.OpLogout})
+		if err != nil {
+			c.srv.log.Warn("logout not recorded; the session record expires by TTL", "err", err)
+		}
+		_ = reply
+		ev := protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutUser}
+		sess.end(-1, &ev, 0, "")
+	})
+}
+
+// resume reattaches a session that lost its connection.
+func (c *conn) resume(r *protocol.Request) {
+	if c.session() != nil {
+		c.fail(r, protocol.Errorf(protocol.KindConflict, "already in a session"))
+		return
+	}
+	c.srv.mu.Lock()
+	sess := c.srv.sessions[r.Session]
+	c.srv.mu.Unlock()
+	if sess == nil {
+		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+		return
+	}
+	c.mu.Lock()
+	c.sess = sess
+	c.mu.Unlock()
+	if !sess.attach(c, r.N, true) {
+		c.mu.Lock()
+		c.sess = nil
+		c.mu.Unlock()
+		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+	}
+}

@@ -1,0 +1,165 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-io/switchboard/kv"
+	"github.com/switchboard-io/switchboard/protocol"
+	"github.com/switchboard-io/switchboard/subjects"
+)
+
+// Peer messages need no worker: the sender's edge publishes the receiver's
+// frame to the receiver's account subject with a reply subject of its own;
+// the receiving edge answers once the receiving client has acknowledged the
+// frame. An answer with hdrRefused, or no responder and no session in KV,
+// means the peer is offline.
+const hdrRefused = "Sb-Refused"
+
+// noResponderRetries is how often a "no responders" answer is retried while
+// KV says the peer is online: in a cluster, a fresh subscription takes a
+// moment to reach every server.
+const noResponderRetries = 5
+
+type pendingSend struct {
+	sess    *session
+	req     protocol.Request
+	subject string
+	frame   []byte
+	tries   int
+	timer   *time.Timer
+}
+
+// peerSender tracks this edge's peer messages that wait for an answer, on
+// one wildcard reply subscription.
+type peerSender struct {
+	srv    *Server
+	prefix string
+	sub    *nats.Subscription
+
+	mu      sync.Mutex
+	pending map[string]*pendingSend
+	next    uint64
+}
+
+func newPeerSender(s *Server) (*peerSender, error) {
+	p := &peerSender{srv: s, prefix: s.nc.NewRespInbox() + ".", pending: map[string]*pendingSend{}}
+	sub, err := s.nc.Subscribe(p.prefix+"*", p.onReply)
+	if err != nil {
+		return nil, err
+	}
+	_ = sub.SetPendingLimits(-1, 64<<20)
+	p.sub = sub
+	return p, nil
+}
+
+func (p *peerSender) close() { _ = p.sub.Unsubscribe() }
+
+// send publishes a peer message for sess.
+func (p *peerSender) send(sess *session, r *protocol.Request) {
+	if r.MsgID == "" {
+		r.MsgID = randomID(12)
+	}
+	sess.mu.Lock()
+	ok := sess.rate.allow(time.Now(), p.srv.cfg.UserRate)
+	sess.mu.Unlock()
+	if !ok {
+		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over 60 messages per second")))
+		return
+	}
+	frame, err := json.Marshal(protocol.Event{
+		Ev: protocol.EvMessageInstantReceive, Account: sess.account, Msg: r.Msg, Ack: true,
+	})
+	if err != nil {
+		sess.deliverEvent(protocol.FailureEvent(r, err))
+		return
+	}
+	ps := &pendingSend{sess: sess, req: *r, subject: subjects.User(sess.app, r.Account), frame: frame}
+	p.mu.Lock()
+	p.next++
+	tok := p.prefix + strconv.FormatUint(p.next, 10)
+	p.pending[tok] = ps
+	p.mu.Unlock()
+	ps.timer = time.AfterFunc(p.srv.cfg.MessageTimeout, func() {
+		if ps := p.take(tok); ps != nil {
+			ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.ErrTimeout))
+		}
+	})
+	p.publish(tok, ps)
+}
+
+func (p *peerSender) publish(tok string, ps *pendingSend) {
+	m := &nats.Msg{Subject: ps.subject, Reply: tok, Data: ps.frame}
+	if err := p.srv.nc.PublishMsg(m); err != nil {
+		if ps := p.take(tok); ps != nil {
+			ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.Errorf(protocol.KindUnavailable, "the service is unreachable")))
+		}
+	}
+}
+
+func (p *peerSender) take(tok string) *pendingSend {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ps := p.pending[tok]
+	delete(p.pending, tok)
+	if ps != nil && ps.timer != nil {
+		ps.timer.Stop()
+	}
+	return ps
+}
+
+// onReply settles a pending peer message.
+func (p *peerSender) onReply(m *nats.Msg) {
+	tok := m.Subject
+	noResponders := m.Header.Get("Status") == "503"
+	if noResponders {
+		p.mu.Lock()
+		ps := p.pending[tok]
+		p.mu.Unlock()
+		if ps == nil {
+			return
+		}
+		// Confirm against KV before calling the peer offline.
+		go p.confirmOffline(tok, ps)
+		return
+	}
+	ps := p.take(tok)
+	if ps == nil {
+		return
+	}
+	if m.Header.Get(hdrRefused) != "" {
+		ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.Errorf(protocol.KindNotFound, "peer is offline")))
+		return
+	}
+	ps.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: ps.req.MsgID})
+}
+
+func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
+	ctx, cancel := context.WithTimeout(p.srv.ctx, p.srv.cfg.RequestTimeout)
+	defer cancel()
+	_, _, err := p.srv.store.Session(ctx, ps.sess.app, ps.req.Account)
+	if errors.Is(err, kv.ErrNotFound) || ps.tries >= noResponderRetries {
+		if ps := p.take(tok); ps != nil {
+			ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.Errorf(protocol.KindNotFound, "peer is offline")))
+		}
+		return
+	}
+	ps.tries++
+	select {
+	case <-time.After(time.Duration(ps.tries*ps.tries) * 20 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	p.publish(tok, ps)
+}
+
+// refuse answers a peer message that no session here can take.
+func (p *peerSender) refuse(reply string) {
+	m := &nats.Msg{Subject: reply, Header: nats.Header{hdrRefused: []string{"1"}}}
+	_ = p.srv.nc.PublishMsg(m)
+}

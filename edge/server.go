@@ -1,0 +1,350 @@
+// Package edge terminates client WebSockets. It checks every frame (size,
+// names, rate limits), answers what needs no shared state, publishes every
+// other request onto NATS for the workers, and turns what arrives on the user
+// and channel subjects of its sessions into callbacks on the right sockets.
+//
+// An edge holds no state that must survive it: sessions that lose their
+// connection wait here for a resume, and everything shared lives in
+// JetStream KV behind the workers. Package edge must not import handlers.
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-io/switchboard/kv"
+	"github.com/switchboard-io/switchboard/protocol"
+	"github.com/switchboard-io/switchboard/subjects"
+)
+
+// Config holds an edge's tunables.
+type Config struct {
+	// ID names this edge instance; a random one when empty.
+	ID string
+	// Path is the WebSocket endpoint.
+	Path string
+	// Ping is the keep-alive interval.
+	Ping time.Duration
+	// RequestTimeout bounds a worker call.
+	RequestTimeout time.Duration
+	// MessageTimeout bounds how long a peer message waits for the receiver's
+	// acknowledgement.
+	MessageTimeout time.Duration
+	// SessionTTL is the TTL of session records; the edge refreshes them every
+	// third of it.
+	SessionTTL time.Duration
+	// ConnTimeout is the default _conn_timeout in seconds, used when a
+	// worker's login reply names none.
+	ConnTimeout int
+	// SendQueue is how many frames may wait for a slow socket before the
+	// edge disconnects it.
+	SendQueue int
+	// ReplayFrames is how many unacknowledged frames a session keeps for a
+	// resume.
+	ReplayFrames int
+	// UserRate is how many messages one user may send per second.
+	UserRate int
+}
+
+// DefaultConfig is the configuration of a production edge.
+func DefaultConfig() Config {
+	return Config{
+		Path:           "/ws",
+		Ping:           10 * time.Second,
+		RequestTimeout: 5 * time.Second,
+		MessageTimeout: 10 * time.Second,
+		SessionTTL:     60 * time.Second,
+		ConnTimeout:    120,
+		SendQueue:      4096,
+		ReplayFrames:   8192,
+		UserRate:       60,
+	}
+}
+
+// Server is one edge.
+type Server struct {
+	cfg   Config
+	nc    *nats.Conn
+	store *kv.Store
+	log   *slog.Logger
+
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	users    map[userKey]*userEntry
+	sessions map[string]*session
+	conns    map[*conn]struct{}
+	closing  bool
+
+	peers    *peerSender
+	handlers map[string]localHandler
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type userKey struct{ app, account string }
+
+// userEntry is one account's subscription on this edge and its sessions here
+// (normally one; two for a moment while a login kicks another on this edge).
+type userEntry struct {
+	sub      *nats.Subscription
+	sessions []*session
+}
+
+// New returns an edge that talks to the workers over nc and refreshes its
+// sessions in store.
+func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server, error) {
+	def := DefaultConfig()
+	if cfg.Path == "" {
+		cfg.Path = def.Path
+	}
+	if cfg.Ping <= 0 {
+		cfg.Ping = def.Ping
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = def.RequestTimeout
+	}
+	if cfg.MessageTimeout <= 0 {
+		cfg.MessageTimeout = def.MessageTimeout
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = def.SessionTTL
+	}
+	if cfg.ConnTimeout <= 0 {
+		cfg.ConnTimeout = def.ConnTimeout
+	}
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = def.SendQueue
+	}
+	if cfg.ReplayFrames <= 0 {
+		cfg.ReplayFrames = def.ReplayFrames
+	}
+	if cfg.UserRate <= 0 {
+		cfg.UserRate = def.UserRate
+	}
+	if cfg.ID == "" {
+		cfg.ID = "edge-" + randomID(6)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:      cfg,
+		nc:       nc,
+		store:    store,
+		log:      log.With("edge", cfg.ID),
+		users:    map[userKey]*userEntry{},
+		sessions: map[string]*session{},
+		conns:    map[*conn]struct{}{},
+		ctx:      ctx,
+		cancel:   cancel,
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		Subprotocols:    []string{protocol.Subprotocol},
+		// Browsers from any origin may connect: authentication is the token.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	s.handlers = map[string]localHandler{}
+	s.registerChannels()
+	peers, err := newPeerSender(s)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.peers = peers
+	s.wg.Add(1)
+	go s.refreshLoop()
+	return s, nil
+}
+
+// ID is this edge's instance ID.
+func (s *Server) ID() string { return s.cfg.ID }
+
+// Handler serves the WebSocket endpoint and the health endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(s.cfg.Path, s.serveWS)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if closing || s.nc.Status() != nats.CONNECTED {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	return mux
+}
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-s.ctx.Done()
+		_ = hs.Close()
+	}()
+	err := hs.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, closes every connection and stops the edge's
+// background work. Sessions stay in KV until their TTL, so that their
+// clients may resume elsewhere.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.peers.close()
+	return nil
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if offered := websocket.Subprotocols(r); len(offered) > 0 && !contains(offered, protocol.Subprotocol) {
+		http.Error(w, "unsupported protocol version; this edge speaks "+protocol.Subprotocol, http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newConn(s, ws)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	c.run()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// randomID returns n random bytes, base64url-encoded.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// addSession registers sess under its account, subscribing to the account's
+// subject if it is the first session of the account here. The subscription
+// exists before the login request is published on the same connection, so
+// nothing sent to the account after the login is missed.
+func (s *Server) addSession(sess *session) error {
+	k := userKey{sess.app, sess.account}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.users[k]
+	if e == nil {
+		sub, err := s.nc.Subscribe(subjects.User(sess.app, sess.account), func(m *nats.Msg) {
+			s.onUserMsg(k, m)
+		})
+		if err != nil {
+			return err
+		}
+		_ = sub.SetPendingLimits(-1, 64<<20)
+		e = &userEntry{sub: sub}
+		s.users[k] = e
+	}
+	e.sessions = append(e.sessions, sess)
+	s.sessions[sess.sid] = sess
+	return nil
+}
+
+// removeSession forgets sess, unsubscribing from its account's subject if no
+// other session of the account is here.
+func (s *Server) removeSession(sess *session) {
+	k := userKey{sess.app, sess.account}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[sess.sid] == sess {
+		delete(s.sessions, sess.sid)
+	}
+	e := s.users[k]
+	if e == nil {
+		return
+	}
+	for i, x := range e.sessions {
+		if x == sess {
+			e.sessions = append(e.sessions[:i], e.sessions[i+1:]...)
+			break
+		}
+	}
+	if len(e.sessions) == 0 {
+		_ = e.sub.Unsubscribe()
+		delete(s.users, k)
+	}
+}
+
+// target finds the session a user delivery is for: the one named by sid, or
+// else the newest live session of the account.
+func (s *Server) target(k userKey, sid string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.users[k]
+	if e == nil {
+		return nil
+	}
+	for i := len(e.sessions) - 1; i >= 0; i-- {
+		x := e.sessions[i]
+		if sid == "" || x.sid == sid {
+			return x
+		}
+	}
+	return nil
+}
+
+// call sends a request to the workers and waits for their reply. A missing
+// worker or a late one becomes an error of kind Unavailable or Timeout.
+func (s *Server) call(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
+	return callWorker(ctx, s.nc, c, s.cfg.RequestTimeout)
+}

@@ -1,0 +1,8 @@
+package handlers
+
+import "context"
+
+// userConnTimeout is the account's _conn_timeout attribute, when set.
+func (s *Service) userConnTimeout(ctx context.Context, app, account string) (int, bool) {
+	return 0, false
+}

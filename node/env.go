@@ -1,0 +1,132 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-io/switchboard/apps"
+	"github.com/switchboard-io/switchboard/edge"
+	"github.com/switchboard-io/switchboard/handlers"
+)
+
+// DefaultListen is the edge's default HTTP address.
+const DefaultListen = ":7400"
+
+// FromEnv builds a Config from environment variables (docs/configuration.md
+// lists them). With no NATS_URL it asks for the embedded default: NATS,
+// worker and edge in one process, and the development app when no app is
+// configured.
+func FromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		NATSURL:      getenv("NATS_URL"),
+		Listen:       or(getenv("SB_LISTEN"), DefaultListen),
+		DataDir:      getenv("SB_DATA_DIR"),
+		NATSListen:   getenv("SB_NATS_LISTEN"),
+		EdgeConfig:   edge.DefaultConfig(),
+		WorkerConfig: handlers.DefaultConfig(),
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir(getenv)
+	}
+	var err error
+	if cfg.Replicas, err = intVar(getenv, "SB_REPLICAS", 1); err != nil {
+		return cfg, err
+	}
+	if cfg.Memory, err = boolVar(getenv, "SB_KV_MEMORY"); err != nil {
+		return cfg, err
+	}
+	ct, err := intVar(getenv, "SB_CONN_TIMEOUT", 120)
+	if err != nil {
+		return cfg, err
+	}
+	if ct < 20 || ct > 120 {
+		return cfg, fmt.Errorf("SB_CONN_TIMEOUT must be 20 to 120 seconds, not %d", ct)
+	}
+	cfg.EdgeConfig.ConnTimeout, cfg.WorkerConfig.ConnTimeout = ct, ct
+	if v := getenv("SB_SESSION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 3*time.Second {
+			return cfg, fmt.Errorf("SB_SESSION_TTL must be a duration of at least 3s")
+		}
+		cfg.EdgeConfig.SessionTTL, cfg.WorkerConfig.SessionTTL = d, d
+	}
+	cfg.EdgeConfig.ID = getenv("SB_EDGE_ID")
+	if cfg.Apps, err = apps.Load(getenv); err != nil {
+		return cfg, err
+	}
+	if cfg.NATSURL == "" && cfg.Apps.Len() == 0 {
+		cfg.Apps = apps.WithDevApp(cfg.Apps)
+	}
+	cfg.NATSOptions, err = natsOptions(getenv)
+	return cfg, err
+}
+
+// natsOptions reads NATS credentials and TLS settings.
+func natsOptions(getenv func(string) string) ([]nats.Option, error) {
+	var opts []nats.Option
+	if u := getenv("NATS_USER"); u != "" {
+		opts = append(opts, nats.UserInfo(u, getenv("NATS_PASSWORD")))
+	}
+	if f := getenv("NATS_CREDS"); f != "" {
+		opts = append(opts, nats.UserCredentials(f))
+	}
+	if f := getenv("NATS_NKEY_SEED"); f != "" {
+		o, err := nats.NkeyOptionFromSeed(f)
+		if err != nil {
+			return nil, fmt.Errorf("NATS_NKEY_SEED: %w", err)
+		}
+		opts = append(opts, o)
+	}
+	if f := getenv("NATS_CA"); f != "" {
+		opts = append(opts, nats.RootCAs(f))
+	}
+	if cert, key := getenv("NATS_CERT"), getenv("NATS_KEY"); cert != "" || key != "" {
+		opts = append(opts, nats.ClientCert(cert, key))
+	}
+	return opts, nil
+}
+
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "switchboard")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "switchboard")
+	}
+	return filepath.Join(os.TempDir(), "switchboard")
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func intVar(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a whole number", name)
+	}
+	return n, nil
+}
+
+func boolVar(getenv func(string) string, name string) (bool, error) {
+	switch strings.ToLower(getenv(name)) {
+	case "", "0", "false", "no":
+		return false, nil
+	case "1", "true", "yes":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s must be true or false", name)
+}

@@ -1,0 +1,222 @@
+// Package node wires Switchboard's parts into a running process: an embedded
+// nats-server with JetStream when no NATS URL is configured, the KV buckets,
+// a worker, an edge, or any of these. cmd/edge, cmd/worker and the tests
+// start Switchboard through it; it decides nothing about requests.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-io/switchboard/apps"
+	"github.com/switchboard-io/switchboard/edge"
+	"github.com/switchboard-io/switchboard/handlers"
+	sbjs "github.com/switchboard-io/switchboard/jetstream"
+	"github.com/switchboard-io/switchboard/kv"
+)
+
+// Config says what to start.
+type Config struct {
+	// NATSURL is the NATS server or cluster to use; empty starts an embedded
+	// nats-server with JetStream.
+	NATSURL string
+	// NATSServer, when set, is an in-process nats-server to connect to
+	// (tests that run several edges on one server).
+	NATSServer *server.Server
+	// NATSOptions are extra client options (credentials, TLS).
+	NATSOptions []nats.Option
+	// DataDir is the embedded server's JetStream store.
+	DataDir string
+	// NATSListen, when set, makes the embedded server listen for other
+	// processes on this host:port ("127.0.0.1:-1" picks a free port).
+	NATSListen string
+	// Memory keeps KV buckets in memory (tests, benchmarks).
+	Memory bool
+	// Replicas is the number of copies of each bucket.
+	Replicas int
+
+	// Worker and Edge say which parts run here.
+	Worker bool
+	Edge   bool
+	// Listen is the edge's HTTP address.
+	Listen string
+
+	EdgeConfig   edge.Config
+	WorkerConfig handlers.Config
+	Apps         *apps.Registry
+	Log          *slog.Logger
+}
+
+// Node is a running process's parts.
+type Node struct {
+	NATS   *server.Server // nil unless embedded
+	Conn   *nats.Conn
+	Store  *kv.Store
+	Edge   *edge.Server
+	Worker *handlers.Service
+	// Addr is the edge's listening address.
+	Addr net.Addr
+
+	cancel   context.CancelFunc
+	serveErr chan error
+	log      *slog.Logger
+}
+
+// WebSocketURL is the URL clients connect to.
+func (n *Node) WebSocketURL() string {
+	if n.Addr == nil {
+		return ""
+	}
+	addr := n.Addr.String()
+	if tcp, ok := n.Addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		addr = fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+	}
+	return "ws://" + addr + "/ws"
+}
+
+// NATSClientURL is the embedded server's client URL, for other processes.
+func (n *Node) NATSClientURL() string {
+	if n.NATS == nil {
+		return ""
+	}
+	return n.NATS.ClientURL()
+}
+
+// Start starts what cfg asks for. Close stops it.
+func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	n = &Node{log: log, serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = n.Close(context.Background())
+		}
+	}()
+	switch {
+	case cfg.NATSServer != nil:
+		opts := append([]nats.Option{nats.InProcessServer(cfg.NATSServer)}, cfg.NATSOptions...)
+		n.Conn, err = nats.Connect("", opts...)
+	case cfg.NATSURL == "":
+		if n.NATS, err = embedded(cfg); err != nil {
+			return nil, err
+		}
+		opts := append([]nats.Option{nats.InProcessServer(n.NATS)}, cfg.NATSOptions...)
+		n.Conn, err = nats.Connect("", opts...)
+	default:
+		opts := append([]nats.Option{
+			nats.Name("switchboard"),
+			nats.MaxReconnects(-1),
+			nats.ReconnectWait(250 * time.Millisecond),
+		}, cfg.NATSOptions...)
+		n.Conn, err = nats.Connect(cfg.NATSURL, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	js, err := njs.New(n.Conn)
+	if err != nil {
+		return nil, err
+	}
+	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := sbjs.EnsureBuckets(bctx, js, sbjs.Config{Replicas: cfg.Replicas, Memory: cfg.Memory}); err != nil {
+		return nil, err
+	}
+	if n.Store, err = kv.Open(bctx, js); err != nil {
+		return nil, err
+	}
+	runCtx, runCancel := context.WithCancel(context.Background())
+	n.cancel = runCancel
+	if cfg.Worker {
+		registry := cfg.Apps
+		if registry == nil {
+			return nil, errors.New("a worker needs configured apps")
+		}
+		n.Worker = handlers.New(n.Store, n.Conn, registry, cfg.WorkerConfig, log.With("part", "worker"))
+		if err := n.Worker.Serve(runCtx, n.Conn); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Edge {
+		if n.Edge, err = edge.New(n.Conn, n.Store, cfg.EdgeConfig, log.With("part", "edge")); err != nil {
+			return nil, err
+		}
+		l, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return nil, err
+		}
+		n.Addr = l.Addr()
+		go func() { n.serveErr <- n.Edge.Serve(l) }()
+	}
+	// Make sure the server has every subscription before anyone calls.
+	if err := n.Conn.FlushTimeout(5 * time.Second); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// embedded starts an in-process nats-server with JetStream.
+func embedded(cfg Config) (*server.Server, error) {
+	opts := &server.Options{
+		ServerName: "switchboard-embedded",
+		JetStream:  true,
+		StoreDir:   cfg.DataDir,
+		NoSigs:     true,
+		DontListen: cfg.NATSListen == "",
+	}
+	if cfg.NATSListen != "" {
+		host, port, err := net.SplitHostPort(cfg.NATSListen)
+		if err != nil {
+			return nil, fmt.Errorf("NATS listen address: %w", err)
+		}
+		opts.Host = host
+		if _, err := fmt.Sscan(port, &opts.Port); err != nil {
+			return nil, fmt.Errorf("NATS listen port: %w", err)
+		}
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats-server did not start")
+	}
+	return ns, nil
+}
+
+// Close stops the edge, the worker and the embedded server.
+func (n *Node) Close(ctx context.Context) error {
+	var errs []error
+	if n.Edge != nil {
+		errs = append(errs, n.Edge.Shutdown(ctx))
+		select {
+		case err := <-n.serveErr:
+			errs = append(errs, err)
+		case <-ctx.Done():
+		}
+	}
+	if n.cancel != nil {
+		n.cancel()
+	}
+	if n.Conn != nil {
+		_ = n.Conn.Drain()
+		n.Conn.Close()
+	}
+	if n.NATS != nil {
+		n.NATS.Shutdown()
+		n.NATS.WaitForShutdown()
+	}
+	return errors.Join(errs...)
+}
