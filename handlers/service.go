@@ -85,6 +85,8 @@ func New(store *kv.Store, bus Publisher, registry Apps, cfg Config, log *slog.Lo
 		protocol.OpQueryUserStatus: s.queryUserStatus,
 	}
 	s.registerChannels()
+	s.registerUsers()
+	s.registerInvites()
 	return s
 }
 

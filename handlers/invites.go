@@ -1,0 +1,4 @@
+package handlers
+
+// registerInvites adds the invitation handlers.
+func (s *Service) registerInvites() {}
