@@ -43,8 +43,9 @@ func (r *Recorder) Events() []protocol.Event {
 	return append([]protocol.Event(nil), r.events...)
 }
 
-// Wait returns the first callback named ev, not returned by an earlier Wait,
-// that satisfies every match; it fails the test after WaitTimeout.
+// Wait returns the first callback named ev (any name if ev is ""), not
+// returned by an earlier Wait, that satisfies every match; it fails the test
+// after WaitTimeout.
 func (r *Recorder) Wait(t testing.TB, ev string, match ...func(protocol.Event) bool) protocol.Event {
 	t.Helper()
 	return r.WaitFor(t, WaitTimeout, ev, match...)
@@ -58,7 +59,7 @@ func (r *Recorder) WaitFor(t testing.TB, d time.Duration, ev string, match ...fu
 	for {
 		r.mu.Lock()
 		for i, e := range r.events {
-			if r.used[i] || e.Ev != ev || !all(e, match) {
+			if r.used[i] || ev != "" && e.Ev != ev || !all(e, match) {
 				continue
 			}
 			r.used[i] = true

@@ -1,0 +1,30 @@
+# Switchboard: the targets a newcomer would guess.
+GO ?= go
+BIN := bin
+
+.PHONY: run test test-race lint build bench token clean
+
+## run: Switchboard on its embedded default (NATS, worker and edge in one process)
+run:
+	$(GO) run ./cmd/edge
+
+## test: the whole test suite, with the race detector (what CI runs)
+test:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## lint: formatting, vet and staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+## build: the binaries, into bin/
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## token: print a token (APP=… ACCOUNT=…, certificate in SB_APP_CERTIFICATE)
+token:
+	$(GO) run ./cmd/sbtoken -app "$(APP)" -account "$(ACCOUNT)"
+
+clean:
+	rm -rf $(BIN)

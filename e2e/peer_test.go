@@ -1,0 +1,118 @@
+package e2e_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-io/switchboard/internal/testenv"
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+func TestPeer_MessageCrossesEdges(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edges: 2, Workers: 2})
+	alice := env.LoginUser(t, 0, "alice")
+	bob := env.LoginUser(t, 1, "bob")
+	alice.MessageInstantSend("bob", 0, "hello bob", "m1")
+	got := bob.Wait(t, protocol.EvMessageInstantReceive)
+	if got.Account != "alice" || got.Msg != "hello bob" || got.UID != 0 {
+		t.Fatalf("bob received %+v", got)
+	}
+	alice.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("m1"))
+	bob.MessageInstantSend("alice", 0, "hello alice", "m2")
+	alice.Wait(t, protocol.EvMessageInstantReceive, testenv.Account("bob"), testenv.Msg("hello alice"))
+	bob.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("m2"))
+}
+
+func TestPeer_MessagesArriveInOrder(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edges: 2})
+	alice := env.LoginUser(t, 0, "alice")
+	bob := env.LoginUser(t, 1, "bob")
+	const n = 50
+	for i := 0; i < n; i++ {
+		alice.MessageInstantSend("bob", 0, strconv.Itoa(i), "o"+strconv.Itoa(i))
+	}
+	for i := 0; i < n; i++ {
+		alice.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("o"+strconv.Itoa(i)))
+	}
+	i := 0
+	for _, e := range bob.Events() {
+		if e.Ev != protocol.EvMessageInstantReceive {
+			continue
+		}
+		if e.Msg != strconv.Itoa(i) {
+			t.Fatalf("message %d arrived as %q", i, e.Msg)
+		}
+		i++
+	}
+	if i != n {
+		t.Fatalf("bob received %d messages, want %d", i, n)
+	}
+}
+
+func TestPeer_OfflinePeerFails400(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	alice := env.LoginUser(t, 0, "alice")
+	alice.MessageInstantSend("nobody", 0, "hello?", "off1")
+	alice.Wait(t, protocol.EvMessageSendError, testenv.MsgID("off1"), testenv.Code(protocol.SendMessageOther))
+}
+
+func TestPeer_EmptyMsgIDIsReplacedByAUniqueOne(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	alice := env.LoginUser(t, 0, "alice")
+	env.LoginUser(t, 0, "bob")
+	alice.MessageInstantSend("bob", 0, "one", "")
+	alice.MessageInstantSend("bob", 0, "two", "")
+	first := alice.Wait(t, protocol.EvMessageSendSuccess)
+	second := alice.Wait(t, protocol.EvMessageSendSuccess)
+	if first.MessageID == "" || second.MessageID == "" || first.MessageID == second.MessageID {
+		t.Fatalf("message IDs %q and %q are not unique", first.MessageID, second.MessageID)
+	}
+}
+
+func TestPeer_BadMessagesFailAndTheSessionGoesOn(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	alice := env.LoginUser(t, 0, "alice")
+	bob := env.LoginUser(t, 0, "bob")
+	alice.MessageInstantSend("bob", 0, strings.Repeat("x", protocol.MaxMsgBytes+1), "big")
+	alice.Wait(t, protocol.EvMessageSendError, testenv.MsgID("big"), testenv.Code(protocol.LargeParam))
+	alice.MessageInstantSend("not a name", 0, "hi", "badname")
+	alice.Wait(t, protocol.EvMessageSendError, testenv.MsgID("badname"), testenv.Code(protocol.WrongParam))
+	alice.MessageInstantSend("bob", 0, strings.Repeat("y", protocol.MaxMsgBytes), "max")
+	alice.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("max"))
+	bob.Wait(t, protocol.EvMessageInstantReceive, func(e protocol.Event) bool { return len(e.Msg) == protocol.MaxMsgBytes })
+	if n := bob.Count(protocol.EvMessageInstantReceive); n != 1 {
+		t.Fatalf("bob received %d messages, want only the legal one", n)
+	}
+}
+
+func TestPeer_MoreThan60PerSecondFails(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	alice := env.LoginUser(t, 0, "alice")
+	bob := env.LoginUser(t, 0, "bob")
+	const sent = 75
+	for i := 0; i < sent; i++ {
+		alice.MessageInstantSend("bob", 0, "flood", "f"+strconv.Itoa(i))
+	}
+	ok, failed := 0, 0
+	for i := 0; i < sent; i++ {
+		id := "f" + strconv.Itoa(i)
+		e := alice.Wait(t, "", func(e protocol.Event) bool {
+			return e.MessageID == id && (e.Ev == protocol.EvMessageSendSuccess || e.Ev == protocol.EvMessageSendError)
+		})
+		if e.Ev == protocol.EvMessageSendSuccess {
+			ok++
+		} else if e.Ecode == protocol.SendMessageOther {
+			failed++
+		}
+	}
+	if failed == 0 || ok > 60 || ok+failed != sent {
+		t.Fatalf("of %d messages in a burst, %d succeeded and %d failed with 400; want at most 60 to pass", sent, ok, failed)
+	}
+	// Everything acknowledged arrived, and nothing else did: bob's own
+	// query is answered on his socket after every frame already sent there.
+	queryStatus(t, bob, "alice")
+	if n := bob.Count(protocol.EvMessageInstantReceive); n != ok {
+		t.Fatalf("bob received %d messages, %d were acknowledged", n, ok)
+	}
+}
