@@ -1,0 +1,73 @@
+package sdk
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	mathrand "math/rand/v2"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+// maxFrame is the edge's frame limit. A larger frame makes the edge close
+// the connection (1009), which would cost every other request in flight, so
+// the SDK fails such a request itself.
+const maxFrame = 64 << 10
+
+var errTooLarge = protocol.Errorf(protocol.KindTooLarge, "request over %d bytes", maxFrame)
+
+func tooLarge(r *protocol.Request) bool {
+	frame, err := json.Marshal(r)
+	return err != nil || len(frame) > maxFrame
+}
+
+// send sends a request, or fails it locally: when it is too large, when not
+// logged in (1003, as the edge would answer), or when too many requests
+// wait for a reconnection. While reconnecting it is queued and sent once the
+// session is back.
+func (c *Client) send(req protocol.Request) {
+	frame, err := json.Marshal(&req)
+	if err != nil || len(frame) > maxFrame {
+		c.postEvent(protocol.FailureEvent(&req, errTooLarge))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.sess
+	switch {
+	case c.destroyed:
+	case s == nil || (c.status != StatusLoggedIn && c.status != StatusReconnecting):
+		c.postEvent(protocol.FailureEvent(&req, protocol.ErrNotLoggedIn))
+	case c.status == StatusReconnecting:
+		if len(s.pending) >= maxPending {
+			c.postEvent(protocol.FailureEvent(&req, errQueueFull))
+			return
+		}
+		s.pending = append(s.pending, pendingRequest{req: req, frame: frame})
+	default:
+		s.conn.send(frame)
+	}
+}
+
+// msgIDPrefix makes the SDK's message IDs unique across processes, and the
+// counter within one.
+var (
+	msgIDPrefix = rand.Text()[:10]
+	msgIDSeq    atomic.Uint64
+)
+
+// orNewMsgID returns id, or a new unique message ID if id is empty: the SDK
+// picks it so that OnMessageSendSuccess and OnMessageSendError name an ID the
+// caller can learn (from those callbacks) and match.
+func orNewMsgID(id string) string {
+	if id != "" {
+		return id
+	}
+	return "go-" + msgIDPrefix + "-" + strconv.FormatUint(msgIDSeq.Add(1), 10)
+}
+
+// jitter returns a random duration in [0, n).
+func jitter(n int64) int64 {
+	return mathrand.Int64N(n)
+}
