@@ -62,6 +62,9 @@ func (s *Service) login(ctx context.Context, c *protocol.Call) (*protocol.Reply,
 	if prev == nil {
 		s.presence(ctx, r.AppID, account, true)
 	}
+	// Invitations waiting for this account ring at the new session (issue 4;
+	// invites.go). One KV Get when there are none.
+	s.deliverPendingInvites(ctx, r.AppID, account, c.Session)
 	return &protocol.Reply{
 		Events:      []protocol.Event{{Ev: protocol.EvLoginSuccess, UID: r.UID, Session: c.Session}},
 		Expires:     expires,

@@ -63,6 +63,10 @@ func WorkerConfig() handlers.Config {
 	c := handlers.DefaultConfig()
 	c.SessionTTL = 3 * time.Second
 	c.RequestTimeout = 3 * time.Second
+	// Invitations: short enough that timeout tests run in seconds, long
+	// enough that a call answered at once never races its timer.
+	c.InviteOfflineWait = 3 * time.Second
+	c.InviteRingTimeout = 10 * time.Second
 	return c
 }
 
