@@ -229,7 +229,8 @@ func TestDisconnect_PastConnTimeoutGoesOffline(t *testing.T) {
 }
 
 func TestSDK_TwoClientsInOneProcessAndTheSharedInstance(t *testing.T) {
-	if sdk.GetAgoraSDKInstance(testenv.App.ID) != sdk.GetAgoraSDKInstance(testenv.App.ID) {
+	first, again := sdk.GetAgoraSDKInstance(testenv.App.ID), sdk.GetAgoraSDKInstance(testenv.App.ID)
+	if first != again {
 		t.Fatal("GetAgoraSDKInstance returned two instances")
 	}
 	env := testenv.Start(t, testenv.Options{})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-io/switchboard/apps"
 	"github.com/switchboard-io/switchboard/kv"
+	"github.com/switchboard-io/switchboard/metrics"
 	sbotel "github.com/switchboard-io/switchboard/otel"
 	"github.com/switchboard-io/switchboard/protocol"
 	"github.com/switchboard-io/switchboard/subjects"
@@ -48,6 +49,19 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Concurrency bounds the requests one worker handles at once.
 	Concurrency int
+
+	// Invitations (handlers/invites.go, docs/invitations.md); zero means
+	// the default.
+	//
+	// InviteOfflineWait is how long an invitation to an offline callee
+	// waits for it to log in before the caller gets 703.
+	InviteOfflineWait time.Duration
+	// InviteRingTimeout is how long a delivered invitation waits for an
+	// answer before the caller gets 704.
+	InviteRingTimeout time.Duration
+	// CallTTL is how long an accepted call is remembered so that either
+	// side can end it.
+	CallTTL time.Duration
 }
 
 // DefaultConfig is the configuration of a production worker.
@@ -57,6 +71,10 @@ func DefaultConfig() Config {
 		ConnTimeout:    120,
 		RequestTimeout: 5 * time.Second,
 		Concurrency:    512,
+
+		InviteOfflineWait: DefaultInviteOfflineWait,
+		InviteRingTimeout: DefaultInviteRingTimeout,
+		CallTTL:           DefaultCallTTL,
 	}
 }
 
@@ -68,8 +86,12 @@ type Service struct {
 	Cfg   Config
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Metrics, when set, count requests by operation and result.
+	Metrics *metrics.Metrics
 
 	handlers map[string]Handler
+	// members batches the member list writes of each channel (channels.go).
+	members *memberBatcher
 }
 
 // New returns a Service with every handler registered.
@@ -130,6 +152,11 @@ func (s *Service) Serve(ctx context.Context, nc *nats.Conn) error {
 		_ = sub.Unsubscribe()
 		return err
 	}
+	// Invitation timers (issue 4): every worker watches them; see invites.go.
+	if err := s.watchInvites(ctx); err != nil {
+		_ = sub.Unsubscribe()
+		return err
+	}
 	go func() {
 		<-ctx.Done()
 		_ = sub.Drain()
@@ -144,6 +171,7 @@ func (s *Service) serveOne(ctx context.Context, m *nats.Msg) {
 	defer span.End()
 	ctx, cancel := context.WithTimeout(ctx, s.Cfg.RequestTimeout)
 	defer cancel()
+	start := time.Now()
 
 	var c protocol.Call
 	var reply *protocol.Reply
@@ -156,14 +184,27 @@ func (s *Service) serveOne(ctx context.Context, m *nats.Msg) {
 	if reply == nil {
 		reply = &protocol.Reply{}
 	}
+	result := metrics.ResultOK
 	if err != nil {
 		e := protocol.AsError(err)
+		result = metrics.ResultError
+		if e.Kind == protocol.KindInternal || e.Kind == protocol.KindTimeout {
+			result = metrics.ResultFault
+		}
 		if e == protocol.ErrInternal && !errors.Is(err, protocol.ErrInternal) {
 			s.Log.Error("request failed", "op", c.Req.Op, "app", c.App, "trace", sbotel.TraceID(ctx), "err", err)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				s.Metrics.KVError()
+			}
 		}
 		reply.Err = e
 		reply.Events = nil
 	}
+	op := c.Req.Op
+	if _, ok := s.handlers[op]; !ok {
+		op = "unknown"
+	}
+	s.Metrics.Request("worker", op, result, time.Since(start))
 	if m.Reply == "" {
 		return
 	}

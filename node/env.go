@@ -24,12 +24,15 @@ const DefaultListen = ":7400"
 // configured.
 func FromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
-		NATSURL:      getenv("NATS_URL"),
-		Listen:       or(getenv("SB_LISTEN"), DefaultListen),
-		DataDir:      getenv("SB_DATA_DIR"),
-		NATSListen:   getenv("SB_NATS_LISTEN"),
-		EdgeConfig:   edge.DefaultConfig(),
-		WorkerConfig: handlers.DefaultConfig(),
+		NATSURL:       getenv("NATS_URL"),
+		Listen:        or(getenv("SB_LISTEN"), DefaultListen),
+		DataDir:       getenv("SB_DATA_DIR"),
+		NATSListen:    getenv("SB_NATS_LISTEN"),
+		MetricsListen: getenv("SB_METRICS_LISTEN"),
+		HealthListen:  getenv("SB_HEALTH_LISTEN"),
+		DebugListen:   getenv("SB_DEBUG_LISTEN"),
+		EdgeConfig:    edge.DefaultConfig(),
+		WorkerConfig:  handlers.DefaultConfig(),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = defaultDataDir(getenv)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,6 +22,7 @@ import (
 	"github.com/switchboard-io/switchboard/handlers"
 	sbjs "github.com/switchboard-io/switchboard/jetstream"
 	"github.com/switchboard-io/switchboard/kv"
+	"github.com/switchboard-io/switchboard/metrics"
 )
 
 // Config says what to start.
@@ -49,6 +51,15 @@ type Config struct {
 	// Listen is the edge's HTTP address.
 	Listen string
 
+	// MetricsListen serves Prometheus metrics at /metrics on this address.
+	MetricsListen string
+	// HealthListen serves /healthz and /readyz on this address (workers;
+	// an edge serves them on Listen).
+	HealthListen string
+	// DebugListen serves /debug/stats and /debug/pprof/ on this address
+	// (benchmarks, profiling); off when empty. Keep it on loopback.
+	DebugListen string
+
 	EdgeConfig   edge.Config
 	WorkerConfig handlers.Config
 	Apps         *apps.Registry
@@ -64,9 +75,12 @@ type Node struct {
 	Worker *handlers.Service
 	// Addr is the edge's listening address.
 	Addr net.Addr
+	// Metrics are this process's Prometheus metrics.
+	Metrics *metrics.Metrics
 
 	cancel   context.CancelFunc
 	serveErr chan error
+	aux      []*http.Server
 	log      *slog.Logger
 }
 
@@ -96,10 +110,12 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	n = &Node{log: log, serveErr: make(chan error, 1)}
+	n = &Node{log: log, serveErr: make(chan error, 1), Metrics: metrics.New()}
+	cfg.NATSOptions = append([]nats.Option{natsMetrics(n.Metrics)}, cfg.NATSOptions...)
+	started := n
 	defer func() {
 		if err != nil {
-			_ = n.Close(context.Background())
+			_ = started.Close(context.Background())
 		}
 	}()
 	switch {
@@ -116,6 +132,9 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		opts := append([]nats.Option{
 			nats.Name("switchboard"),
 			nats.MaxReconnects(-1),
+			// On Kubernetes, NATS may come up after us: wait for it rather
+			// than crash-loop.
+			nats.RetryOnFailedConnect(true),
 			nats.ReconnectWait(250 * time.Millisecond),
 		}, cfg.NATSOptions...)
 		n.Conn, err = nats.Connect(cfg.NATSURL, opts...)
@@ -143,6 +162,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, errors.New("a worker needs configured apps")
 		}
 		n.Worker = handlers.New(n.Store, n.Conn, registry, cfg.WorkerConfig, log.With("part", "worker"))
+		n.Worker.Metrics = n.Metrics
 		if err := n.Worker.Serve(runCtx, n.Conn); err != nil {
 			return nil, err
 		}
@@ -157,6 +177,18 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 		n.Addr = l.Addr()
 		go func() { n.serveErr <- n.Edge.Serve(l) }()
+	}
+	if err := n.serveAux(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.DebugListen != "" {
+		h := edge.DebugHandler()
+		if n.Edge != nil {
+			h = n.Edge.DebugHandler()
+		}
+		if err := n.listen(cfg.DebugListen, h); err != nil {
+			return nil, fmt.Errorf("debug listener: %w", err)
+		}
 	}
 	// Make sure the server has every subscription before anyone calls.
 	if err := n.Conn.FlushTimeout(5 * time.Second); err != nil {
@@ -206,6 +238,9 @@ func (n *Node) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		case <-ctx.Done():
 		}
+	}
+	for _, hs := range n.aux {
+		_ = hs.Close()
 	}
 	if n.cancel != nil {
 		n.cancel()

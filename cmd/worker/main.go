@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -48,6 +49,7 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	fmt.Println("Switchboard worker running")
 	log.Info("worker running", "nats", cfg.NATSURL)
 	<-ctx.Done()
 	log.Info("shutting down")

@@ -1,0 +1,60 @@
+package node
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-io/switchboard/metrics"
+)
+
+// serveAux starts the side listeners: Prometheus metrics, and health for a
+// process without an edge (whose health is on its own port).
+func (n *Node) serveAux(cfg Config) error {
+	if cfg.MetricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", n.Metrics.Handler())
+		if err := n.listen(cfg.MetricsListen, mux); err != nil {
+			return err
+		}
+	}
+	if cfg.HealthListen != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+		mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+			if n.Conn == nil || n.Conn.Status() != nats.CONNECTED {
+				http.Error(w, "not connected to NATS", http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		})
+		if err := n.listen(cfg.HealthListen, mux); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listen serves h on addr until Close.
+func (n *Node) listen(addr string, h http.Handler) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	n.aux = append(n.aux, hs)
+	go func() {
+		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Warn("side listener stopped", "addr", addr, "err", err)
+		}
+	}()
+	return nil
+}
+
+// natsMetrics counts reconnections of the NATS connection.
+func natsMetrics(m *metrics.Metrics) nats.Option {
+	return nats.ReconnectHandler(func(*nats.Conn) { m.NATSReconnect() })
+}
