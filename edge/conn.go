@@ -24,10 +24,19 @@ type conn struct {
 	srv *Server
 	ws  *websocket.Conn
 
-	out    chan []byte
-	done   chan struct{}
-	once   sync.Once
-	closeM []byte // close frame to send before closing, if any
+	// The outgoing queue. It holds at most SendQueue frames beyond those a
+	// resume replays (credit): a replay of a long backlog is not a slow
+	// consumer, a client that lets new frames pile up is.
+	qmu    sync.Mutex
+	q      []*frame
+	credit int
+	wake   chan struct{} // signalled when q gets frames
+
+	done     chan struct{}
+	readDone chan struct{} // closed when the reader has stopped
+	once     sync.Once
+	closeM   []byte // close frame to send before closing, if any
+	slow     bool   // closed for overflowing its queue: skip the flush
 
 	mu        sync.Mutex
 	sess      *session // nil until login or resume, and after logout
@@ -37,10 +46,11 @@ type conn struct {
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
-		srv:  s,
-		ws:   ws,
-		out:  make(chan []byte, s.cfg.SendQueue),
-		done: make(chan struct{}),
+		srv:      s,
+		ws:       ws,
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		readDone: make(chan struct{}),
 	}
 }
 
@@ -48,8 +58,9 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 func (c *conn) run() {
 	go c.writeLoop()
 	hello, _ := json.Marshal(protocol.Event{Ev: protocol.EvHello, V: protocol.Version, Ping: int(c.srv.cfg.Ping / time.Millisecond)})
-	c.send(hello)
+	c.send(newFrame(hello))
 	c.readLoop()
+	close(c.readDone)
 	c.closeWith(0, "")
 	c.mu.Lock()
 	sess := c.sess
@@ -64,16 +75,29 @@ func (c *conn) readLoop() {
 	ws := c.ws
 	ws.SetReadLimit(protocol.MaxFrameBytes)
 	deadline := 3 * c.srv.cfg.Ping
-	_ = ws.SetReadDeadline(time.Now().Add(deadline))
-	ws.SetPongHandler(func(string) error {
-		return ws.SetReadDeadline(time.Now().Add(deadline))
-	})
+	// alive extends the read deadline, except while closing: then the
+	// reader only waits, within closeGrace, for the client's close frame.
+	alive := func() error {
+		select {
+		case <-c.done:
+			return nil
+		default:
+			return ws.SetReadDeadline(time.Now().Add(deadline))
+		}
+	}
+	_ = alive()
+	ws.SetPongHandler(func(string) error { return alive() })
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
 			return
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(deadline))
+		select {
+		case <-c.done:
+			continue // closing: requests are no longer served
+		default:
+		}
+		_ = alive()
 		if typ != websocket.TextMessage {
 			c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "frames must be JSON text"))
 			continue
@@ -92,63 +116,146 @@ func (c *conn) writeLoop() {
 	defer ping.Stop()
 	defer c.ws.Close()
 	for {
+		// A closing connection stops taking frames at once, even with more
+		// queued: closing decides what it still sends.
 		select {
-		case data := <-c.out:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.Ping))
-			if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+		case <-c.done:
+			c.closing()
+			return
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.Ping)); err != nil {
 				c.closeWith(0, "")
 				return
 			}
+		default:
+		}
+		if f := c.pop(); f != nil {
+			_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.Ping))
+			if err := f.writeTo(c.ws); err != nil {
+				c.closeWith(0, "")
+				return
+			}
+			continue
+		}
+		select {
+		case <-c.wake:
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.Ping)); err != nil {
 				c.closeWith(0, "")
 				return
 			}
 		case <-c.done:
-			// Flush what is queued, then say why the connection closes.
-			for {
-				select {
-				case data := <-c.out:
-					_ = c.ws.SetWriteDeadline(time.Now().Add(time.Second))
-					if c.ws.WriteMessage(websocket.TextMessage, data) != nil {
-						return
-					}
-					continue
-				default:
-				}
-				break
-			}
-			if c.closeM != nil {
-				_ = c.ws.WriteControl(websocket.CloseMessage, c.closeM, time.Now().Add(time.Second))
-			}
+			c.closing()
 			return
 		}
 	}
 }
 
+// closing flushes what is queued (a final onLogout, say), then says why the
+// connection closes. A slow consumer's queue is the reason it closes: it gets
+// the close frame only.
+func (c *conn) closing() {
+	for !c.slow {
+		f := c.pop()
+		if f == nil {
+			break
+		}
+		_ = c.ws.SetWriteDeadline(time.Now().Add(time.Second))
+		if f.writeTo(c.ws) != nil {
+			return
+		}
+	}
+	if c.closeM == nil {
+		return
+	}
+	if c.ws.WriteControl(websocket.CloseMessage, c.closeM, time.Now().Add(closeGrace)) != nil {
+		return
+	}
+	// Let the client answer the close before the socket goes: closing a
+	// socket with unread input resets it, and the reset can destroy the
+	// close frame before the client reads it.
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-c.readDone:
+	case <-t.C:
+	}
+}
+
+// closeGrace bounds the close handshake of a connection the edge closes.
+const closeGrace = time.Second
+
+// pop takes the next queued frame, or nil.
+func (c *conn) pop() *frame {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(c.q) == 0 {
+		return nil
+	}
+	f := c.q[0]
+	c.q[0] = nil
+	c.q = c.q[1:]
+	if len(c.q) == 0 {
+		c.q = nil
+	}
+	if c.credit > 0 {
+		c.credit--
+	}
+	return f
+}
+
 // send queues a frame. A client that lets SendQueue frames pile up is
 // disconnected (CloseSlowConsumer) rather than allowed to hold memory or
 // slow anyone else down; its session waits for a resume as after any drop.
-func (c *conn) send(data []byte) bool {
+func (c *conn) send(f *frame) bool {
+	return c.push(false, f)
+}
+
+// replay queues the frames a resume sends again, whatever their number.
+func (c *conn) replay(fs ...*frame) bool {
+	return c.push(true, fs...)
+}
+
+func (c *conn) push(replay bool, fs ...*frame) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
-	select {
-	case c.out <- data:
-		return true
-	default:
-		c.closeWith(CloseSlowConsumer, "slow consumer: outgoing queue full")
+	c.qmu.Lock()
+	if !replay && len(c.q)-c.credit >= c.srv.cfg.SendQueue {
+		c.qmu.Unlock()
+		c.closeSlow()
 		return false
 	}
+	c.q = append(c.q, fs...)
+	if replay {
+		c.credit += len(fs)
+	}
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// closeSlow disconnects a client that let its outgoing queue overflow.
+func (c *conn) closeSlow() {
+	c.once.Do(func() {
+		c.srv.slowConsumers.Add(1)
+		c.slow = true
+		c.closeM = websocket.FormatCloseMessage(CloseSlowConsumer, "slow consumer: outgoing queue full")
+		close(c.done)
+		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	})
 }
 
 // sendEvent encodes and queues an event outside any session's count.
 func (c *conn) sendEvent(ev protocol.Event) {
 	data, err := json.Marshal(ev)
 	if err == nil {
-		c.send(data)
+		c.send(newFrame(data))
 	}
 }
 
@@ -160,8 +267,13 @@ func (c *conn) closeWith(code int, reason string) {
 			c.closeM = websocket.FormatCloseMessage(code, reason)
 		}
 		close(c.done)
-		// Unblock the reader; the writer flushes and closes the socket.
-		_ = c.ws.SetReadDeadline(time.Now())
+		// Unblock the reader, at once or after the close handshake; the
+		// writer flushes and closes the socket.
+		grace := time.Duration(0)
+		if code != 0 {
+			grace = closeGrace
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(grace))
 	})
 }
 

@@ -81,6 +81,15 @@ func (s *session) answer(r *protocol.Request, reply *protocol.Reply, err error) 
 		s.deliverEvent(protocol.FailureEvent(r, err))
 		return
 	}
+	// A reply that names a conn timeout (setAttr or invoke of _conn_timeout)
+	// makes it this session's from now on, and the record's at its next
+	// refresh.
+	if reply.ConnTimeout > 0 {
+		s.mu.Lock()
+		s.connTimeout = time.Duration(reply.ConnTimeout) * time.Second
+		s.rec.ConnTimeout = reply.ConnTimeout
+		s.mu.Unlock()
+	}
 	for _, ev := range reply.Events {
 		s.deliverEvent(ev)
 	}
@@ -134,10 +143,13 @@ func (c *conn) login(r *protocol.Request) {
 			sess.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), sess.tokenExpired)
 		}
 		sess.mu.Unlock()
+		// The connection has its session before the client hears of it:
+		// a request sent on onLoginSuccess must find it. Frames for the
+		// session before attach wait in its buffer and follow the login.
+		c.loginDone(sess)
 		for _, ev := range reply.Events {
 			c.sendEvent(ev)
 		}
-		c.loginDone(sess)
 		sess.attach(c, 0, false)
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -54,6 +55,13 @@ type Config struct {
 	ReplayFrames int
 	// UserRate is how many messages one user may send per second.
 	UserRate int
+	// ChannelRate is how many messages a channel carries per second when
+	// its _sendmsg_limit is unset.
+	ChannelRate int
+	// ObserveLinger is how long an edge keeps following a channel it has
+	// no member of after one of its users sent to it with
+	// messageChannelSendForce, to count the channel's rate.
+	ObserveLinger time.Duration
 }
 
 // DefaultConfig is the configuration of a production edge.
@@ -68,6 +76,8 @@ func DefaultConfig() Config {
 		SendQueue:      4096,
 		ReplayFrames:   8192,
 		UserRate:       60,
+		ChannelRate:    200,
+		ObserveLinger:  10 * time.Second,
 	}
 }
 
@@ -88,6 +98,13 @@ type Server struct {
 
 	peers    *peerSender
 	handlers map[string]localHandler
+
+	// chans are the channels this edge follows: those with a local member
+	// (or one joining), and those a local user sent to without joining.
+	chMu  sync.Mutex
+	chans map[chanKey]*channel
+
+	slowConsumers atomic.Uint64 // connections closed for overflowing their queue
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -134,6 +151,12 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 	if cfg.UserRate <= 0 {
 		cfg.UserRate = def.UserRate
 	}
+	if cfg.ChannelRate <= 0 {
+		cfg.ChannelRate = def.ChannelRate
+	}
+	if cfg.ObserveLinger <= 0 {
+		cfg.ObserveLinger = def.ObserveLinger
+	}
 	if cfg.ID == "" {
 		cfg.ID = "edge-" + randomID(6)
 	}
@@ -149,6 +172,7 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		users:    map[userKey]*userEntry{},
 		sessions: map[string]*session{},
 		conns:    map[*conn]struct{}{},
+		chans:    map[chanKey]*channel{},
 		ctx:      ctx,
 		cancel:   cancel,
 	}

@@ -31,12 +31,12 @@ type session struct {
 	connTimeout time.Duration
 	sent        uint64   // counted frames so far
 	base        uint64   // frames up to base are acknowledged or dropped
-	buf         [][]byte // frames base+1 … sent
+	buf         []*frame // frames base+1 … sent
 	acks        []pendingAck
 	grace       *time.Timer
 	expiry      *time.Timer
 	ended       bool
-	channels    map[string]struct{}
+	channels    []string // joined on this edge, in join order (channels.go)
 	rate        rateWindow
 }
 
@@ -49,12 +49,11 @@ type pendingAck struct {
 
 func newSession(s *Server, app, account string, uid uint32) *session {
 	return &session{
-		srv:      s,
-		sid:      randomID(18),
-		app:      app,
-		account:  account,
-		uid:      uid,
-		channels: map[string]struct{}{},
+		srv:     s,
+		sid:     randomID(18),
+		app:     app,
+		account: account,
+		uid:     uid,
 	}
 }
 
@@ -62,14 +61,20 @@ func newSession(s *Server, app, account string, uid uint32) *session {
 func (s *session) deliverEvent(ev protocol.Event) {
 	data, err := json.Marshal(ev)
 	if err == nil {
-		s.deliver(data, "")
+		s.deliverFrame(newFrame(data), "")
 	}
 }
 
-// deliver appends a counted frame, sends it if a connection is attached, and
-// records reply as waiting for the client's acknowledgement of it. It reports
-// false when the session has ended.
-func (s *session) deliver(frame []byte, reply string) bool {
+// deliver delivers an encoded event frame for this client alone; see
+// deliverFrame.
+func (s *session) deliver(data []byte, reply string) bool {
+	return s.deliverFrame(newFrame(data), reply)
+}
+
+// deliverFrame appends a counted frame, sends it if a connection is
+// attached, and records reply as waiting for the client's acknowledgement of
+// it. It reports false when the session has ended.
+func (s *session) deliverFrame(frame *frame, reply string) bool {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -139,9 +144,10 @@ func (s *session) attach(c *conn, n uint64, resume bool) bool {
 	if resume {
 		c.sendEvent(protocol.Event{Ev: protocol.EvReconnected})
 	}
-	for _, f := range s.buf[n-s.base:] {
-		c.send(f)
-	}
+	// The backlog goes as one replay, which the queue's bound does not
+	// count: a client that was away may have more than SendQueue frames
+	// waiting, and reads them now.
+	c.replay(s.buf[n-s.base:]...)
 	s.mu.Unlock()
 	if old != nil && old != c {
 		old.mu.Lock()
@@ -170,10 +176,11 @@ func (s *session) detach(c *conn) {
 	s.mu.Unlock()
 }
 
-// end finishes the session: it stops its timers, tells the workers (unless
-// reason is -1: the workers already know, as after a kick), sends ev to the
-// client if one is attached, and forgets the session. Pending peer messages
-// fail at their senders.
+// end finishes the session: it stops its timers, leaves its channels on this
+// edge, tells the workers (unless reason is -1: the workers already know, as
+// after a kick), sends ev to the client if one is attached (after an
+// onChannelLeaved for each channel it was in, docs/channels.md), and forgets
+// the session. Pending peer messages fail at their senders.
 func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason string) {
 	s.mu.Lock()
 	if s.ended {
@@ -191,9 +198,12 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 	acks := s.acks
 	s.acks = nil
 	s.buf = nil
+	chans := s.channels
+	s.channels = nil
 	s.mu.Unlock()
 
 	s.srv.removeSession(s)
+	s.srv.leaveLocal(s, chans)
 	for _, a := range acks {
 		s.srv.peers.refuse(a.reply)
 	}
@@ -204,6 +214,10 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 		}
 		c.mu.Unlock()
 		if ev != nil {
+			code := endLeaveCode(ev)
+			for _, ch := range chans {
+				c.sendEvent(protocol.Event{Ev: protocol.EvChannelLeaved, ChannelID: ch, Ecode: code})
+			}
 			c.sendEvent(*ev)
 		}
 		if closeCode != 0 {
@@ -285,13 +299,19 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 		}
 		return
 	}
-	switch m.Header.Get(protocol.HdrKind) {
-	case protocol.DeliverKick:
-		sess.end(-1, nil, 0, "")
-		sess.sendFinal(m.Data, CloseKicked, "logged in elsewhere")
-	case protocol.DeliverEnd:
-		sess.end(-1, nil, 0, "")
-		sess.sendFinal(m.Data, CloseSessionLost, "session ended")
+	switch kind := m.Header.Get(protocol.HdrKind); kind {
+	case protocol.DeliverKick, protocol.DeliverEnd:
+		// The body is the session's last callback (onLogout); the
+		// session's channels are left before it.
+		var ev protocol.Event
+		if json.Unmarshal(m.Data, &ev) != nil || ev.Ev == "" {
+			ev = protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutOther}
+		}
+		if kind == protocol.DeliverKick {
+			sess.end(-1, &ev, CloseKicked, "logged in elsewhere")
+		} else {
+			sess.end(-1, &ev, CloseSessionLost, "session ended")
+		}
 	default:
 		if !sess.deliver(m.Data, m.Reply) && m.Reply != "" {
 			s.peers.refuse(m.Reply)
@@ -299,16 +319,18 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 	}
 }
 
-// sendFinal sends the last frame of an ended session to the connection it
-// had, then closes that connection.
-func (s *session) sendFinal(frame []byte, code int, reason string) {
-	s.mu.Lock()
-	c := s.c
-	s.mu.Unlock()
-	if c != nil {
-		c.send(frame)
-		c.closeWith(code, reason)
+// endLeaveCode is the onChannelLeaved code a session's channels are left
+// with when it ends with ev: 601 when another login took the account, 604
+// when the session was lost, 603 for a logout (by the user or by token
+// expiry).
+func endLeaveCode(ev *protocol.Event) int {
+	switch ev.Ecode {
+	case protocol.LogoutKicked:
+		return protocol.LeaveChannelKicked
+	case protocol.LogoutNet:
+		return protocol.LeaveChannelDisconn
 	}
+	return protocol.LeaveChannelLogout
 }
 
 // rateWindow counts events in the current one-second window.
@@ -328,4 +350,14 @@ func (w *rateWindow) allow(now time.Time, limit int) bool {
 	}
 	w.n++
 	return true
+}
+
+// add counts one event that happened whatever the limit (a channel message
+// another edge let through).
+func (w *rateWindow) add(now time.Time) {
+	if now.Sub(w.start) >= time.Second {
+		w.start = now
+		w.n = 0
+	}
+	w.n++
 }

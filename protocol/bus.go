@@ -31,6 +31,9 @@ type Reply struct {
 	Rev uint64 `json:"rev,omitempty"`
 	// Channels lists the channels a session is in (resume, logout).
 	Channels []string `json:"channels,omitempty"`
+	// AttrRev is the revision of the channel attributes a join reply
+	// reports (Rev is then that of its member list); see HdrMemberRev.
+	AttrRev uint64 `json:"attrRev,omitempty"`
 }
 
 // NATS headers on deliveries to user and channel subjects. The body of such a
@@ -47,6 +50,16 @@ const (
 	// HdrChannel names the channel a user delivery concerns (DeliverLeft,
 	// DeliverJoined).
 	HdrChannel = "Sb-Channel"
+	// HdrMemberRev and HdrAttrRev carry, on a channel subject, the revision
+	// of the member list or of the attributes whose change the event
+	// reports, so that an edge can drop what a member's join snapshot
+	// already holds and what arrives after a newer change of the same
+	// account or attribute.
+	HdrMemberRev = "Sb-Mrev"
+	HdrAttrRev   = "Sb-Arev"
+	// HdrEdge names the edge that published a channel message; that edge
+	// counted it toward the channel's rate when it sent it.
+	HdrEdge = "Sb-Edge"
 )
 
 // Values of HdrKind.

@@ -1,0 +1,401 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-io/switchboard/protocol"
+	"github.com/switchboard-io/switchboard/subjects"
+)
+
+// Channel fan-out. An edge follows a channel with one NATS subscription while
+// it has a local member there (or one joining, or a user that just sent to
+// it without joining), and hands each event that arrives to every local
+// member as one shared frame: encoded once by its publisher, framed for
+// WebSocket once by this edge.
+//
+// Joins, leaves and attribute changes come from workers with the revision of
+// the record they changed (protocol.HdrMemberRev, HdrAttrRev). A member gets
+// only what its join snapshot does not hold (revisions after its own), and
+// an event that arrives after a newer one about the same account or
+// attribute is dropped, so that every member's view of the channel ends
+// where the records end, whatever order concurrent changes arrive in.
+
+// chanKey names a channel of an app.
+type chanKey struct{ app, name string }
+
+// channel is one followed channel on this edge.
+type channel struct {
+	srv     *Server
+	key     chanKey
+	special bool
+	sub     *nats.Subscription
+	refs    int // guarded by srv.chMu: members, joiners, observer
+
+	mu       sync.Mutex
+	closed   bool
+	members  map[*session]*member
+	seen     revSeen              // newest member event per account
+	attrs    map[string]attrEvent // newest attribute event per name since the last clear
+	clearRev uint64
+	rate     rateWindow // messages in the current second, from any edge
+
+	// Built-ins the edge acts on, with the revision they are as of.
+	attrsKnown bool
+	sendLimit  setting
+	autoEvery  setting
+	autoCur    int
+	autoStop   chan struct{}
+
+	observer *observer // a force send keeps the channel followed for a while
+}
+
+// member is a local session's place in a channel.
+type member struct {
+	joined bool // false while the join is under way: events are held
+	resync bool // a second join is under way: events are held, messages flow
+	// since and sinceAttr are the revisions of the member's snapshot.
+	since, sinceAttr uint64
+	held             []delivery
+}
+
+// delivery is one arrived event with what decides who gets it.
+type delivery struct {
+	f          *frame
+	from       string
+	mrev, arev uint64
+}
+
+func (d delivery) isEvent() bool { return d.mrev > 0 || d.arev > 0 }
+
+// wants reports whether sess, a member as of its snapshot, gets d: not what
+// its snapshot holds, not its own join, leave or message.
+func (m *member) wants(sess *session, d delivery) bool {
+	switch {
+	case d.mrev > 0:
+		return d.mrev > m.since && d.from != sess.account
+	case d.arev > 0:
+		return d.arev > m.sinceAttr
+	}
+	return d.from != sess.account
+}
+
+type attrEvent struct {
+	d          delivery
+	typ, value string
+}
+
+type setting struct {
+	v   int
+	rev uint64
+}
+
+type observer struct{ t *time.Timer }
+
+// isSpecial reports whether name is one of the special channels, which follow
+// a feed subject instead of their own.
+func isSpecial(name string) bool {
+	return name == channelUserOnline || name == channelChannelEvent
+}
+
+// Special channels (handlers/login.go and docs/channels.md).
+const (
+	channelUserOnline   = "_agora_user_online"
+	channelChannelEvent = "_agora_channel_event"
+)
+
+// Built-in attributes the edge acts on.
+const (
+	attrMemberNum     = "_member_num"
+	attrSendMsgLimit  = "_sendmsg_limit"
+	attrAutoUpdateNum = "_auto_update_num"
+)
+
+func (k chanKey) subject() string {
+	switch k.name {
+	case channelUserOnline:
+		return subjects.OnlineAll(k.app)
+	case channelChannelEvent:
+		return subjects.ChannelEventAll(k.app)
+	}
+	return subjects.Channel(k.app, k.name)
+}
+
+// acquireChannel returns the channel, following it first if this edge does
+// not yet, and takes a reference that releaseChannel gives back.
+func (s *Server) acquireChannel(app, name string) (*channel, error) {
+	k := chanKey{app, name}
+	s.chMu.Lock()
+	defer s.chMu.Unlock()
+	ch := s.chans[k]
+	if ch == nil {
+		ch = &channel{srv: s, key: k, special: isSpecial(name), members: map[*session]*member{}, attrs: map[string]attrEvent{}}
+		sub, err := s.nc.Subscribe(k.subject(), ch.onMsg)
+		if err != nil {
+			return nil, err
+		}
+		_ = sub.SetPendingLimits(-1, 64<<20)
+		ch.sub = sub
+		s.chans[k] = ch
+	}
+	ch.refs++
+	return ch, nil
+}
+
+// releaseChannel gives back a reference; the last one unsubscribes.
+func (s *Server) releaseChannel(ch *channel) {
+	s.chMu.Lock()
+	ch.refs--
+	last := ch.refs == 0
+	if last && s.chans[ch.key] == ch {
+		delete(s.chans, ch.key)
+	}
+	s.chMu.Unlock()
+	if !last {
+		return
+	}
+	_ = ch.sub.Unsubscribe()
+	ch.mu.Lock()
+	ch.closed = true
+	ch.syncAuto()
+	ch.mu.Unlock()
+}
+
+// lookupChannel returns the channel if this edge follows it.
+func (s *Server) lookupChannel(app, name string) *channel {
+	s.chMu.Lock()
+	defer s.chMu.Unlock()
+	return s.chans[chanKey{app, name}]
+}
+
+// onMsg fans one arrival out to the local members.
+func (ch *channel) onMsg(m *nats.Msg) {
+	d := delivery{f: newSharedFrame(m.Data), from: m.Header.Get(protocol.HdrFrom)}
+	d.mrev, _ = strconv.ParseUint(m.Header.Get(protocol.HdrMemberRev), 10, 64)
+	d.arev, _ = strconv.ParseUint(m.Header.Get(protocol.HdrAttrRev), 10, 64)
+	now := time.Now()
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.closed {
+		return
+	}
+	out := []delivery{d}
+	switch {
+	case d.mrev > 0:
+		if !ch.seen.fresh(d.from, d.mrev, now) {
+			return
+		}
+	case d.arev > 0:
+		var ev protocol.Event
+		if json.Unmarshal(m.Data, &ev) != nil {
+			return
+		}
+		out = ch.attrChange(&ev, d)
+	default:
+		// A message: this edge counted its own when it sent them.
+		if !ch.special && m.Header.Get(protocol.HdrEdge) != ch.srv.cfg.ID {
+			ch.rate.add(now)
+		}
+	}
+	for _, d := range out {
+		ch.fanOut(d)
+	}
+}
+
+// fanOut hands d to every member that gets it. ch.mu is held.
+func (ch *channel) fanOut(d delivery) {
+	for sess, m := range ch.members {
+		if !m.joined || m.resync {
+			if d.isEvent() {
+				m.held = append(m.held, d)
+				continue
+			}
+			if !m.joined {
+				continue // a message sent before the join completed
+			}
+		}
+		if m.wants(sess, d) {
+			sess.deliverFrame(d.f, "")
+		}
+	}
+}
+
+// attrChange orders an attribute event against the others and returns what
+// to deliver: nothing when a newer change of the attribute (or a newer clear)
+// arrived first. A clear that arrives after changes made after it is
+// delivered with those changes again, so that it does not wipe them from the
+// members' views. ch.mu is held.
+func (ch *channel) attrChange(ev *protocol.Event, d delivery) []delivery {
+	if d.arev < ch.clearRev {
+		return nil
+	}
+	if ev.Type == protocol.AttrClear {
+		ch.clearRev = d.arev
+		ch.applySetting(attrSendMsgLimit, protocol.AttrDel, "", d.arev)
+		ch.applySetting(attrAutoUpdateNum, protocol.AttrDel, "", d.arev)
+		out := []delivery{d}
+		for name, a := range ch.attrs {
+			if a.d.arev <= d.arev {
+				delete(ch.attrs, name)
+				continue
+			}
+			out = append(out, a.d)
+			ch.applySetting(name, a.typ, a.value, a.d.arev)
+		}
+		return out
+	}
+	if a, ok := ch.attrs[ev.Name]; ok && d.arev < a.d.arev {
+		return nil
+	}
+	ch.attrs[ev.Name] = attrEvent{d: d, typ: ev.Type, value: ev.Value}
+	ch.applySetting(ev.Name, ev.Type, ev.Value, d.arev)
+	return []delivery{d}
+}
+
+// applySetting records a built-in's value as of rev. ch.mu is held.
+func (ch *channel) applySetting(name, typ, value string, rev uint64) {
+	var st *setting
+	switch name {
+	case attrSendMsgLimit:
+		st = &ch.sendLimit
+	case attrAutoUpdateNum:
+		st = &ch.autoEvery
+	default:
+		return
+	}
+	if rev < st.rev {
+		return
+	}
+	st.rev, st.v = rev, 0
+	if typ == protocol.AttrUpdate {
+		if n, err := strconv.Atoi(value); err == nil && n > 0 {
+			st.v = n
+		}
+	}
+	if name == attrAutoUpdateNum {
+		ch.syncAuto()
+	}
+}
+
+// applySnapshot records the built-ins of an attribute snapshot (a join
+// reply, a KV read) as of rev. ch.mu is held.
+func (ch *channel) applySnapshot(attrs map[string]string, rev uint64) {
+	ch.attrsKnown = true
+	for _, name := range []string{attrSendMsgLimit, attrAutoUpdateNum} {
+		if v, ok := attrs[name]; ok {
+			ch.applySetting(name, protocol.AttrUpdate, v, rev)
+		} else {
+			ch.applySetting(name, protocol.AttrDel, "", rev)
+		}
+	}
+}
+
+// msgLimit is the channel's messages per second. ch.mu is held.
+func (ch *channel) msgLimit() int {
+	if ch.sendLimit.v > 0 {
+		return ch.sendLimit.v
+	}
+	return ch.srv.cfg.ChannelRate
+}
+
+// syncAuto runs the _auto_update_num ticker at the interval the channel asks
+// for, or stops it. ch.mu is held.
+func (ch *channel) syncAuto() {
+	want := ch.autoEvery.v
+	if ch.closed || ch.special {
+		want = 0
+	}
+	if want == ch.autoCur {
+		return
+	}
+	if ch.autoStop != nil {
+		close(ch.autoStop)
+		ch.autoStop = nil
+	}
+	ch.autoCur = want
+	if want > 0 {
+		stop := make(chan struct{})
+		ch.autoStop = stop
+		go ch.autoLoop(time.Duration(want)*time.Second, stop)
+	}
+}
+
+// autoLoop pushes _member_num to the local members every period: each edge
+// with members of the channel does so for its own.
+func (ch *channel) autoLoop(every time.Duration, stop chan struct{}) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ch.srv.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ch.mu.Lock()
+		any := false
+		for _, m := range ch.members {
+			any = any || m.joined
+		}
+		ch.mu.Unlock()
+		if !any {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ch.srv.ctx, ch.srv.cfg.RequestTimeout)
+		members, _, err := ch.srv.store.ChannelMembers(ctx, ch.key.app, ch.key.name)
+		cancel()
+		if err != nil {
+			ch.srv.log.Warn("reading a channel's members failed", "err", err)
+			continue
+		}
+		data, err := json.Marshal(protocol.Event{
+			Ev: protocol.EvChannelAttrUpdated, ChannelID: ch.key.name,
+			Name: attrMemberNum, Value: strconv.Itoa(len(members)), Type: protocol.AttrUpdate,
+		})
+		if err != nil {
+			continue
+		}
+		f := newSharedFrame(data)
+		ch.mu.Lock()
+		select {
+		case <-stop:
+			ch.mu.Unlock()
+			return
+		default:
+		}
+		for sess, m := range ch.members {
+			if m.joined {
+				sess.deliverFrame(f, "")
+			}
+		}
+		ch.mu.Unlock()
+	}
+}
+
+// revSeen remembers the newest revision seen per key, for long enough that a
+// late event is recognised: entries older than two spans are forgotten.
+type revSeen struct {
+	cur, old map[string]uint64
+	since    time.Time
+}
+
+const seenSpan = 30 * time.Second
+
+// fresh reports whether rev is not older than what was seen for key, and
+// records it.
+func (r *revSeen) fresh(key string, rev uint64, now time.Time) bool {
+	if r.cur == nil || now.Sub(r.since) > seenSpan {
+		r.old, r.cur, r.since = r.cur, map[string]uint64{}, now
+	}
+	if rev < r.cur[key] || rev < r.old[key] {
+		return false
+	}
+	r.cur[key] = rev
+	return true
+}

@@ -1,0 +1,137 @@
+package edge
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+func TestRevSeen_DropsWhatIsOlderThanSeen(t *testing.T) {
+	var r revSeen
+	now := time.Now()
+	steps := []struct {
+		key  string
+		rev  uint64
+		want bool
+	}{
+		{"a", 5, true},
+		{"a", 3, false}, // a late event about a
+		{"b", 3, true},  // other keys are not held back
+		{"a", 5, true},  // the same revision: one batch's events
+		{"a", 9, true},
+		{"a", 8, false},
+	}
+	for _, s := range steps {
+		if got := r.fresh(s.key, s.rev, now); got != s.want {
+			t.Fatalf("fresh(%s, %d) = %v, want %v", s.key, s.rev, got, s.want)
+		}
+	}
+	// Entries outlive one rotation, not two.
+	if r.fresh("a", 7, now.Add(seenSpan+time.Second)) {
+		t.Fatal("forgot a after one span")
+	}
+	if !r.fresh("a", 7, now.Add(3*seenSpan)) {
+		t.Fatal("still remembers a after two spans")
+	}
+}
+
+func TestMemberWants(t *testing.T) {
+	sess := &session{account: "me"}
+	m := &member{since: 10, sinceAttr: 20}
+	tests := []struct {
+		d    delivery
+		want bool
+	}{
+		{delivery{mrev: 11, from: "other"}, true},
+		{delivery{mrev: 10, from: "other"}, false}, // in the snapshot
+		{delivery{mrev: 12, from: "me"}, false},    // one's own join or leave
+		{delivery{arev: 21}, true},
+		{delivery{arev: 20}, false},
+		{delivery{from: "other"}, true}, // a message
+		{delivery{from: "me"}, false},   // no echo
+	}
+	for _, tt := range tests {
+		if got := m.wants(sess, tt.d); got != tt.want {
+			t.Errorf("wants(%+v) = %v, want %v", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestAttrChange_OrdersByRevision(t *testing.T) {
+	ch := &channel{srv: &Server{cfg: DefaultConfig()}, attrs: map[string]attrEvent{}}
+	ev := func(typ, name, value string) *protocol.Event {
+		return &protocol.Event{Ev: protocol.EvChannelAttrUpdated, Name: name, Value: value, Type: typ}
+	}
+	d := func(rev uint64) delivery { return delivery{arev: rev} }
+	if got := ch.attrChange(ev("update", "x", "2"), d(12)); len(got) != 1 {
+		t.Fatalf("first change: %d deliveries", len(got))
+	}
+	if got := ch.attrChange(ev("update", "x", "1"), d(11)); len(got) != 0 {
+		t.Fatal("an older change of x, arriving late, was delivered")
+	}
+	if got := ch.attrChange(ev("update", "y", "1"), d(5)); len(got) != 1 {
+		t.Fatal("a change of y was held back by x")
+	}
+	// A clear older than x's change arrives: delivered, then x again.
+	got := ch.attrChange(ev("clear", "", ""), d(10))
+	if len(got) != 2 || got[0].arev != 10 || got[1].arev != 12 {
+		t.Fatalf("a late clear delivered %+v, want the clear then x", got)
+	}
+	if got := ch.attrChange(ev("update", "y", "2"), d(9)); len(got) != 0 {
+		t.Fatal("a change older than the clear was delivered")
+	}
+	// The built-ins follow the same order.
+	ch.attrChange(ev("update", attrSendMsgLimit, "7"), d(20))
+	ch.attrChange(ev("update", attrSendMsgLimit, "3"), d(19))
+	if ch.msgLimit() != 7 {
+		t.Fatalf("msgLimit = %d, want 7", ch.msgLimit())
+	}
+	ch.attrChange(ev("del", attrSendMsgLimit, ""), d(21))
+	if ch.msgLimit() != DefaultConfig().ChannelRate {
+		t.Fatalf("msgLimit after del = %d, want the default", ch.msgLimit())
+	}
+}
+
+func TestFrame_SharedIsFramedOnceAndReadsTheSame(t *testing.T) {
+	f := newSharedFrame([]byte(`{"ev":"onMessageChannelReceive","msg":"hi"}`))
+	pm1, err := f.prepared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pm2, _ := f.prepared(); pm1 != pm2 {
+		t.Fatal("a shared frame was prepared twice")
+	}
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		_ = f.writeTo(ws)
+		_ = newFrame([]byte(`{"ev":"x"}`)).writeTo(ws)
+		_, _, _ = ws.ReadMessage()
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	for i := 0; i < 3; i++ {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := ws.ReadMessage()
+		if err != nil || string(got) != string(f.data) {
+			t.Fatalf("client %d read %q, %v", i, got, err)
+		}
+		if _, got, _ := ws.ReadMessage(); string(got) != `{"ev":"x"}` {
+			t.Fatalf("client %d read %q after the shared frame", i, got)
+		}
+		ws.Close()
+	}
+}
