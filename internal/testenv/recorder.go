@@ -20,6 +20,7 @@ const WaitTimeout = 10 * time.Second
 type Recorder struct {
 	mu     sync.Mutex
 	events []protocol.Event
+	times  []time.Time
 	used   []bool
 	notify chan struct{}
 }
@@ -30,6 +31,7 @@ func NewRecorder() *Recorder { return &Recorder{notify: make(chan struct{})} }
 func (r *Recorder) add(ev protocol.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
+	r.times = append(r.times, time.Now())
 	r.used = append(r.used, false)
 	close(r.notify)
 	r.notify = make(chan struct{})
@@ -54,6 +56,13 @@ func (r *Recorder) Wait(t testing.TB, ev string, match ...func(protocol.Event) b
 // WaitFor is Wait with its own deadline.
 func (r *Recorder) WaitFor(t testing.TB, d time.Duration, ev string, match ...func(protocol.Event) bool) protocol.Event {
 	t.Helper()
+	e, _ := r.WaitTimed(t, d, ev, match...)
+	return e
+}
+
+// WaitTimed is WaitFor that also returns when the callback arrived.
+func (r *Recorder) WaitTimed(t testing.TB, d time.Duration, ev string, match ...func(protocol.Event) bool) (protocol.Event, time.Time) {
+	t.Helper()
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
@@ -63,8 +72,9 @@ func (r *Recorder) WaitFor(t testing.TB, d time.Duration, ev string, match ...fu
 				continue
 			}
 			r.used[i] = true
+			at := r.times[i]
 			r.mu.Unlock()
-			return e
+			return e, at
 		}
 		ch := r.notify
 		r.mu.Unlock()
@@ -72,7 +82,7 @@ func (r *Recorder) WaitFor(t testing.TB, d time.Duration, ev string, match ...fu
 		case <-ch:
 		case <-deadline.C:
 			t.Fatalf("no %s within %v; callbacks so far:\n%s", ev, d, r.dump())
-			return protocol.Event{}
+			return protocol.Event{}, time.Time{}
 		}
 	}
 }
