@@ -81,6 +81,11 @@ func (c *Client) handle(s *session, cn *conn, data []byte) (ended bool, moveTo s
 				s.rejoining = remove(s.rejoining, ev.ChannelID)
 				s.channels = remove(s.channels, ev.ChannelID)
 			}
+		case protocol.EvMessageSendSuccess, protocol.EvMessageSendError:
+			if !c.answeredLocked(s, ev.MessageID) {
+				c.logf("late answer for message %s dropped: it timed out", ev.MessageID)
+				return false, "", false
+			}
 		case protocol.EvLogout:
 			// Whatever the code, the session is over: never resume it.
 			c.endLocked(s, false, func(cb Callback) { deliver(cb, &ev) })

@@ -38,6 +38,19 @@ type options struct {
 	dialer     websocket.Dialer
 	backoffMin time.Duration
 	backoffMax time.Duration
+	sendWait   time.Duration
+}
+
+// WithMessageTimeout sets how long a message waits for its answer before
+// the SDK reports it failed (401) itself: a message sent just before a
+// connection dropped may never reach an edge. The default, 15 s, is longer
+// than an edge's own wait for the receiver (10 s); keep it so.
+func WithMessageTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.sendWait = d
+		}
+	}
 }
 
 // WithURL sets the edge URLs. The first login tries them in order; each

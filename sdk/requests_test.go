@@ -3,6 +3,7 @@ package sdk
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-io/switchboard/protocol"
 )
@@ -104,4 +105,18 @@ func TestGetSdkVersion(t *testing.T) {
 	if got := c.GetSdkVersion(); got != 1010400000 {
 		t.Fatalf("GetSdkVersion = %d, want 1010400000 (1.4.0.0)", got)
 	}
+}
+
+func TestMessage_WithNoAnswerFails401OnceAndALateAnswerIsDropped(t *testing.T) {
+	e := newEdge(t)
+	c, r, ec := loggedIn(t, e, "alice", "s1", WithMessageTimeout(100*time.Millisecond))
+	c.MessageInstantSend("bob", 0, "into the void", "lost1")
+	ec.expect(protocol.OpMessageInstantSend)
+	r.expect("OnMessageSendError", "lost1", protocol.SendMessageTimeout)
+	// The edge's answer after the SDK gave one is not a second callback.
+	ec.send(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: "lost1"})
+	c.MessageInstantSend("bob", 0, "answered", "ok1")
+	ec.expect(protocol.OpMessageInstantSend)
+	ec.send(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: "ok1"})
+	r.expect("OnMessageSendSuccess", "ok1")
 }

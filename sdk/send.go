@@ -6,6 +6,7 @@ import (
 	mathrand "math/rand/v2"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchboard-io/switchboard/protocol"
 )
@@ -45,9 +46,67 @@ func (c *Client) send(req protocol.Request) {
 			return
 		}
 		s.pending = append(s.pending, pendingRequest{req: req, frame: frame})
+		c.trackLocked(s, &req)
 	default:
 		s.conn.send(frame)
+		c.trackLocked(s, &req)
 	}
+}
+
+// sendTimeout bounds the wait for a message's answer. It is longer than an
+// edge's own wait for the receiver's acknowledgement (10 s), so that it
+// fires only when the request or its answer was lost with a connection.
+const sendTimeout = 15 * time.Second
+
+// isMessage reports whether op is answered by onMessageSendSuccess or
+// onMessageSendError.
+func isMessage(op string) bool {
+	switch op {
+	case protocol.OpMessageInstantSend, protocol.OpMessageChannelSend, protocol.OpMessageChannelSendForce:
+		return true
+	}
+	return false
+}
+
+// trackLocked starts the answer timer of a message: a message sent just
+// before a connection dropped may never reach an edge, and its sender must
+// still learn that it was not delivered.
+func (c *Client) trackLocked(s *session, req *protocol.Request) {
+	if !isMessage(req.Op) || req.MsgID == "" {
+		return
+	}
+	if s.sends == nil {
+		s.sends = map[string]*time.Timer{}
+	}
+	if old := s.sends[req.MsgID]; old != nil {
+		old.Stop()
+	}
+	r := *req
+	wait := c.opts.sendWait
+	if wait <= 0 {
+		wait = sendTimeout
+	}
+	s.sends[req.MsgID] = time.AfterFunc(wait, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if s.sends[r.MsgID] == nil || c.destroyed {
+			return
+		}
+		delete(s.sends, r.MsgID)
+		c.postEvent(protocol.FailureEvent(&r, protocol.ErrTimeout))
+	})
+}
+
+// answeredLocked settles a message's timer when the edge answers it, and
+// reports false for an answer that comes after the SDK already gave one.
+func (c *Client) answeredLocked(s *session, id string) bool {
+	t, ok := s.sends[id]
+	if !ok {
+		return s.sends == nil || id == ""
+	}
+	t.Stop()
+	delete(s.sends, id)
+	return true
 }
 
 // msgIDPrefix makes the SDK's message IDs unique across processes, and the

@@ -47,8 +47,11 @@ type session struct {
 	channels  []string         // joined channels, in join order, to join again after a re-login
 	rejoining []string         // channels joined again after a re-login and not yet answered
 	pending   []pendingRequest // requests made while reconnecting
-	epStart   time.Time        // when the current connection attempts began
-	epDials   int              // dials made since then
+	// sends are the messages that have no answer yet, by msgID: each gets
+	// one, from the edge or, past sendTimeout, from the SDK itself (401).
+	sends   map[string]*time.Timer
+	epStart time.Time // when the current connection attempts began
+	epDials int       // dials made since then
 }
 
 type pendingRequest struct {
@@ -172,9 +175,12 @@ func (c *Client) endLocked(s *session, logout bool, then func(Callback)) {
 		s.conn = nil
 	}
 	for _, p := range s.pending {
+		delete(s.sends, p.req.MsgID)
 		c.postEvent(protocol.FailureEvent(&p.req, errSessionEnded))
 	}
 	s.pending = nil
+	// Messages in flight when the session ends get their answer from
+	// their timers: an edge may still have delivered them.
 	if then != nil {
 		c.post(then)
 	}

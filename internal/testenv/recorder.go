@@ -113,7 +113,12 @@ func (r *Recorder) dump() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var b strings.Builder
-	for _, e := range r.events {
+	from := 0
+	if len(r.events) > 40 {
+		from = len(r.events) - 40
+		fmt.Fprintf(&b, "  (%d earlier callbacks left out)\n", from)
+	}
+	for _, e := range r.events[from:] {
 		fmt.Fprintf(&b, "  %+v\n", e)
 	}
 	return b.String()
