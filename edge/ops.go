@@ -191,7 +191,9 @@ func (c *conn) resume(r *protocol.Request) {
 	sess := c.srv.sessions[r.Session]
 	c.srv.mu.Unlock()
 	if sess == nil {
-		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+		// Not here: the session may be another edge's, which died or is
+		// draining.
+		c.adopt(r)
 		return
 	}
 	c.mu.Lock()

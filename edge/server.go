@@ -55,6 +55,13 @@ type Config struct {
 	ReplayFrames int
 	// UserRate is how many messages one user may send per second.
 	UserRate int
+	// LeaseTTL is how long this edge is taken for alive after its last
+	// lease renewal (every third of it); its sessions then wait
+	// _conn_timeout for their clients on other edges.
+	LeaseTTL time.Duration
+	// DrainTimeout bounds how long a shutdown waits for clients to move to
+	// other edges.
+	DrainTimeout time.Duration
 	// ChannelRate is how many messages a channel carries per second when
 	// its _sendmsg_limit is unset.
 	ChannelRate int
@@ -76,6 +83,8 @@ func DefaultConfig() Config {
 		SendQueue:      4096,
 		ReplayFrames:   8192,
 		UserRate:       60,
+		LeaseTTL:       3 * time.Second,
+		DrainTimeout:   20 * time.Second,
 		ChannelRate:    200,
 		ObserveLinger:  10 * time.Second,
 	}
@@ -151,6 +160,12 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 	if cfg.UserRate <= 0 {
 		cfg.UserRate = def.UserRate
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = def.LeaseTTL
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = def.DrainTimeout
+	}
 	if cfg.ChannelRate <= 0 {
 		cfg.ChannelRate = def.ChannelRate
 	}
@@ -191,8 +206,9 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		return nil, err
 	}
 	s.peers = peers
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.refreshLoop()
+	go s.leaseLoop()
 	return s, nil
 }
 
@@ -237,6 +253,16 @@ func (s *Server) Serve(l net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	s.mu.Unlock()
+	// Ask the clients to move to other edges and wait for them, then let
+	// the workers know that what is left here waits for its clients.
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
+	s.drain(dctx)
+	cancel()
+	lctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
+	_ = s.store.DropEdge(lctx, s.cfg.ID)
+	cancel()
+	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)

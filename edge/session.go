@@ -300,6 +300,12 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 		return
 	}
 	switch kind := m.Header.Get(protocol.HdrKind); kind {
+	case protocol.DeliverMoved:
+		// Sent to every edge with the account; the one the session moved
+		// to (HdrEdge) keeps it.
+		if m.Header.Get(protocol.HdrEdge) != s.cfg.ID {
+			sess.movedAway(parseN(m.Header.Get(hdrResumeN)))
+		}
 	case protocol.DeliverKick, protocol.DeliverEnd:
 		// The body is the session's last callback (onLogout); the
 		// session's channels are left before it.

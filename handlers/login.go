@@ -80,9 +80,18 @@ func (s *Service) logout(ctx context.Context, c *protocol.Call) (*protocol.Reply
 	if c.Reason == protocol.LeaveChannelDisconn {
 		leaveCode = protocol.LeaveChannelDisconn
 	}
-	ended, err := s.Store.EndSession(ctx, c.App, c.Account, c.Session)
+	// An edge ends a session it lost (disconnect, expiry) only while it
+	// still holds it: a session resumed on another edge goes on there.
+	holder := ""
+	if c.Reason != 0 {
+		holder = c.Edge
+	}
+	ended, err := s.Store.EndSession(ctx, c.App, c.Account, c.Session, holder)
 	if err != nil {
 		return nil, err
+	}
+	if !ended && c.Reason != 0 {
+		return &protocol.Reply{}, nil
 	}
 	uc, err := s.Store.TakeUserChannels(ctx, c.App, c.Account, func(sid string) bool { return sid == c.Session })
 	if err != nil {

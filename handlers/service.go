@@ -105,6 +105,7 @@ func New(store *kv.Store, bus Publisher, registry Apps, cfg Config, log *slog.Lo
 		protocol.OpLogin2:          s.login,
 		protocol.OpLogout:          s.logout,
 		protocol.OpQueryUserStatus: s.queryUserStatus,
+		protocol.OpResume:          s.resume,
 	}
 	s.registerChannels()
 	s.registerUsers()
@@ -149,6 +150,10 @@ func (s *Service) Serve(ctx context.Context, nc *nats.Conn) error {
 	// them; the edge's own timeout bounds the wait.
 	_ = sub.SetPendingLimits(-1, 256<<20)
 	if err := s.Store.WatchExpiredSessions(ctx, s.sessionExpired); err != nil {
+		_ = sub.Unsubscribe()
+		return err
+	}
+	if err := s.Store.WatchDeadEdges(ctx, s.edgeDied); err != nil {
 		_ = sub.Unsubscribe()
 		return err
 	}

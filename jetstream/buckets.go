@@ -24,10 +24,11 @@ const (
 	ChannelAttrs = "sb-chattrs"   // <app>.<channel> → the channel's attributes
 	UserAttrs    = "sb-userattrs" // <app>.<account> → the user's attributes
 	Invites      = "sb-invites"   // <app>.<caller>.<callee>.<channel> → a pending invitation
+	Edges        = "sb-edges"     // <edge> → the edge's liveness lease; dead.<edge> → who cleans up after it
 )
 
 // All lists every bucket.
-var All = []string{Sessions, UserChannels, Members, ChannelAttrs, UserAttrs, Invites}
+var All = []string{Sessions, UserChannels, Members, ChannelAttrs, UserAttrs, Invites, Edges}
 
 // Config sets how buckets are created.
 type Config struct {

@@ -74,14 +74,14 @@ func (s *Store) RefreshSession(ctx context.Context, app, account string, sess Se
 	return newRev, err
 }
 
-// EndSession deletes the account's session if it is still sid, and reports
-// whether it did.
-func (s *Store) EndSession(ctx context.Context, app, account, sid string) (bool, error) {
+// EndSession deletes the account's session if it is still sid and, unless
+// edge is "", still held by edge; it reports whether it did.
+func (s *Store) EndSession(ctx context.Context, app, account, sid, edge string) (bool, error) {
 	ended := false
 	_, err := s.update(ctx, s.sessions, subjects.Key(app, account), func(old []byte, _ uint64) (Change, error) {
 		ended = false
 		var cur Session
-		if old == nil || json.Unmarshal(old, &cur) != nil || cur.SID != sid {
+		if old == nil || json.Unmarshal(old, &cur) != nil || cur.SID != sid || edge != "" && cur.Edge != edge {
 			return Change{Keep: true}, nil
 		}
 		ended = true

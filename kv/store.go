@@ -38,6 +38,7 @@ type Store struct {
 	chAttrs  njs.KeyValue
 	uAttrs   njs.KeyValue
 	invites  njs.KeyValue
+	edges    njs.KeyValue
 }
 
 // Open binds to the buckets, which must exist (jetstream.EnsureBuckets).
@@ -53,6 +54,7 @@ func Open(ctx context.Context, js njs.JetStream) (*Store, error) {
 		{sbjs.ChannelAttrs, &s.chAttrs},
 		{sbjs.UserAttrs, &s.uAttrs},
 		{sbjs.Invites, &s.invites},
+		{sbjs.Edges, &s.edges},
 	} {
 		kv, err := js.KeyValue(ctx, b.name)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -81,7 +82,10 @@ type Node struct {
 	cancel   context.CancelFunc
 	serveErr chan error
 	aux      []*http.Server
-	log      *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+	log       *slog.Logger
 }
 
 // WebSocketURL is the URL clients connect to.
@@ -228,8 +232,14 @@ func embedded(cfg Config) (*server.Server, error) {
 	return ns, nil
 }
 
-// Close stops the edge, the worker and the embedded server.
+// Close stops the edge, the worker and the embedded server. Later calls
+// return the first call's result.
 func (n *Node) Close(ctx context.Context) error {
+	n.closeOnce.Do(func() { n.closeErr = n.close(ctx) })
+	return n.closeErr
+}
+
+func (n *Node) close(ctx context.Context) error {
 	var errs []error
 	if n.Edge != nil {
 		errs = append(errs, n.Edge.Shutdown(ctx))

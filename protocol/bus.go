@@ -73,6 +73,10 @@ const (
 	// DeliverLeft removes the account in HdrFrom from the channel on the
 	// edge that holds its session; the body is its onChannelLeaved event.
 	DeliverLeft = "left"
+	// DeliverMoved tells the edge that held the session named by
+	// HdrSession that its client resumed it on another edge: it lets the
+	// session go without a callback and passes on the frames it kept.
+	DeliverMoved = "moved"
 	// DeliverJoined adds the session to the channel in HdrChannel on its
 	// edge (a join made through another path, such as a resume).
 	DeliverJoined = "joined"

@@ -130,7 +130,7 @@ func (c *Client) serve(s *session, cn *conn) (ended bool, moveTo string) {
 	s.conn = cn
 	if s.token != "" {
 		s.acked = s.count // a resume acknowledges what it counts
-		cn.sendJSON(&protocol.Request{Op: protocol.OpResume, Session: s.token, N: s.count})
+		cn.sendJSON(&protocol.Request{Op: protocol.OpResume, AppID: s.login.AppID, Account: s.login.Account, Session: s.token, N: s.count})
 	} else {
 		cn.sendJSON(&s.login)
 	}

@@ -1,0 +1,86 @@
+package e2e_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchboard-io/switchboard/internal/testenv"
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+// A client that loses its edge resumes its session on another one: its
+// channels and its messages come along, and its peers see nothing.
+func TestResume_OnAnotherEdgeKeepsChannelsAndMessages(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edges: 2, Workers: 2})
+	proxy := testenv.NewProxy(t, env.URL(0))
+	alice := testenv.NewUser(t, "alice", proxy.URL(), env.URL(1))
+	alice.Login(testenv.App.ID, "alice", "_no_need_token", 0, "")
+	alice.Wait(t, protocol.EvLoginSuccess)
+	alice.ChannelJoin("room")
+	alice.Wait(t, protocol.EvChannelJoined, testenv.Channel("room"))
+	bob := env.LoginUser(t, 1, "bob")
+	bob.ChannelJoin("room")
+	bob.Wait(t, protocol.EvChannelJoined, testenv.Channel("room"))
+	alice.Wait(t, protocol.EvChannelUserJoined, testenv.Account("bob"))
+
+	// Alice's network to edge 0 fails; edge 0 lives on.
+	proxy.Refuse(true)
+	proxy.Drop()
+	alice.Wait(t, protocol.EvReconnecting)
+	for i := 0; i < 3; i++ {
+		bob.MessageInstantSend("alice", 0, "p"+strconv.Itoa(i), "p"+strconv.Itoa(i))
+	}
+	alice.Wait(t, protocol.EvReconnected)
+	for i := 0; i < 3; i++ {
+		alice.Wait(t, protocol.EvMessageInstantReceive, testenv.Msg("p"+strconv.Itoa(i)))
+		bob.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("p"+strconv.Itoa(i)))
+	}
+	// Back in the channel on edge 1, without a join.
+	bob.MessageChannelSend("room", "after the move", "c1")
+	alice.Wait(t, protocol.EvMessageChannelReceive, testenv.Msg("after the move"))
+	alice.MessageChannelSend("room", "me too", "c2")
+	bob.Wait(t, protocol.EvMessageChannelReceive, testenv.Msg("me too"), testenv.Account("alice"))
+	if n := bob.Count(protocol.EvChannelUserLeaved, testenv.Account("alice")); n != 0 {
+		t.Fatalf("bob saw alice leave %d times", n)
+	}
+	if n := alice.Count(protocol.EvLoginSuccess); n != 1 {
+		t.Fatalf("alice logged in %d times; a resume needs no login", n)
+	}
+	if s := queryStatus(t, bob, "alice"); s != "1" {
+		t.Fatalf("alice's status after the move = %q", s)
+	}
+}
+
+// An edge that shuts down asks its clients to move; they resume elsewhere
+// and nobody sees them go.
+func TestDrain_ClientsMoveWithoutAnyoneNoticing(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edges: 2, Workers: 2})
+	alice := testenv.NewUser(t, "alice", env.URL(0), env.URL(1))
+	alice.Login(testenv.App.ID, "alice", "_no_need_token", 0, "")
+	alice.Wait(t, protocol.EvLoginSuccess)
+	alice.ChannelJoin("room")
+	alice.Wait(t, protocol.EvChannelJoined)
+	bob := env.LoginUser(t, 1, "bob")
+	bob.ChannelJoin("room")
+	bob.Wait(t, protocol.EvChannelJoined)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := env.Edges[0].Close(ctx); err != nil {
+		t.Fatalf("edge shutdown: %v", err)
+	}
+	alice.Wait(t, protocol.EvReconnected)
+	bob.MessageInstantSend("alice", 0, "still there?", "q1")
+	alice.Wait(t, protocol.EvMessageInstantReceive, testenv.Msg("still there?"))
+	bob.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("q1"))
+	bob.MessageChannelSend("room", "room too", "r1")
+	alice.Wait(t, protocol.EvMessageChannelReceive, testenv.Msg("room too"))
+	if n := bob.Count(protocol.EvChannelUserLeaved); n != 0 {
+		t.Fatalf("bob saw %d leaves during the drain", n)
+	}
+	if n := alice.Count(protocol.EvLogout); n != 0 {
+		t.Fatalf("alice was logged out by the drain")
+	}
+}

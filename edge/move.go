@@ -1,0 +1,225 @@
+package edge
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-io/switchboard/protocol"
+	"github.com/switchboard-io/switchboard/subjects"
+)
+
+// Sessions move between edges. A client whose edge died or is draining
+// reconnects to another edge and resumes there: the new edge adopts the
+// session from KV (a worker moves the record), follows its channels, and the
+// client's peers see nothing. A living old edge lets the session go and
+// passes on the frames the client had not received.
+
+// hdrResumeN carries the client's frame count on a DeliverMoved delivery
+// (handlers.HdrResumeN).
+const hdrResumeN = "Sb-N"
+
+// adopt resumes, on this edge, a session another edge held.
+func (c *conn) adopt(r *protocol.Request) {
+	if !protocol.ValidName(r.Account) || r.AppID == "" {
+		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+		return
+	}
+	sess := newSession(c.srv, r.AppID, r.Account, 0)
+	sess.sid = r.Session
+	if err := c.srv.addSession(sess); err != nil {
+		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+		return
+	}
+	c.calls.do(func() {
+		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.RequestTimeout)
+		defer cancel()
+		reply, err := c.srv.call(ctx, &protocol.Call{
+			App: r.AppID, Account: r.Account, Session: r.Session, Edge: c.srv.cfg.ID,
+			Req: protocol.Request{Op: protocol.OpResume, N: r.N},
+		})
+		if err != nil {
+			c.srv.removeSession(sess)
+			c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+			return
+		}
+		ct := reply.ConnTimeout
+		if ct <= 0 {
+			ct = c.srv.cfg.ConnTimeout
+		}
+		sess.mu.Lock()
+		sess.rev = reply.Rev
+		sess.rec.SID, sess.rec.Edge, sess.rec.ConnTimeout, sess.rec.Expires = sess.sid, c.srv.cfg.ID, ct, reply.Expires
+		sess.rec.Since = time.Now().UnixMilli()
+		sess.connTimeout = time.Duration(ct) * time.Second
+		// The client's count goes on from where it was.
+		sess.sent, sess.base = r.N, r.N
+		if reply.Expires > 0 {
+			sess.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), sess.tokenExpired)
+		}
+		sess.mu.Unlock()
+		c.srv.rejoinLocal(sess, reply.Channels)
+		c.mu.Lock()
+		c.sess = sess
+		c.mu.Unlock()
+		if !sess.attach(c, r.N, true) {
+			c.mu.Lock()
+			c.sess = nil
+			c.mu.Unlock()
+			c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+		}
+	})
+}
+
+// rejoinLocal follows the channels of an adopted session and makes it a
+// member of each here, as of now: it gets every event from here on.
+func (s *Server) rejoinLocal(sess *session, names []string) {
+	for _, name := range names {
+		ch, err := s.acquireChannel(sess.app, name)
+		if err != nil {
+			s.log.Warn("channel not followed after a resume", "err", err)
+			continue
+		}
+		ch.mu.Lock()
+		if ch.members[sess] == nil {
+			ch.members[sess] = &member{joined: true}
+		} else {
+			ch.mu.Unlock()
+			s.releaseChannel(ch)
+			continue
+		}
+		ch.mu.Unlock()
+		sess.mu.Lock()
+		sess.channels = append(sess.channels, name)
+		sess.mu.Unlock()
+	}
+}
+
+// movedAway lets a session go that its client resumed on another edge: the
+// frames after the client's count n are passed on to the account's subject
+// for that session, with the acknowledgements their senders wait for, and the
+// session ends here without telling anyone else.
+func (s *session) movedAway(n uint64) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	var frames [][]byte
+	var replies []string
+	if n >= s.base && n <= s.sent {
+		for i, f := range s.buf[n-s.base:] {
+			seq := n + uint64(i) + 1
+			reply := ""
+			for j, a := range s.acks {
+				if a.seq == seq {
+					reply = a.reply
+					s.acks = append(s.acks[:j], s.acks[j+1:]...)
+					break
+				}
+			}
+			frames = append(frames, f.data)
+			replies = append(replies, reply)
+		}
+	}
+	s.mu.Unlock()
+	subject := subjects.User(s.app, s.account)
+	for i, data := range frames {
+		m := &nats.Msg{Subject: subject, Reply: replies[i], Data: data, Header: nats.Header{
+			protocol.HdrSession: []string{s.sid},
+		}}
+		if err := s.srv.nc.PublishMsg(m); err != nil {
+			s.srv.log.Warn("frames of a moved session not passed on", "err", err)
+			break
+		}
+	}
+	s.end(-1, nil, CloseSessionLost, "session resumed elsewhere")
+}
+
+func parseN(v string) uint64 {
+	n, _ := strconv.ParseUint(v, 10, 64)
+	return n
+}
+
+// leaseLoop keeps this edge's lease alive while it runs. When it stops
+// (the edge died), the workers give its sessions _conn_timeout to resume
+// elsewhere.
+func (s *Server) leaseLoop() {
+	defer s.wg.Done()
+	every := s.cfg.LeaseTTL / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if closing {
+			return
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+		if err := s.store.TouchEdge(ctx, s.cfg.ID, s.cfg.LeaseTTL); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("edge lease not renewed", "err", err)
+		}
+		cancel()
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// drain asks every client to move to another edge and waits, until ctx
+// ends, for them to leave; then, for a second more, for their sessions
+// to be resumed elsewhere, so that this edge can pass on what it kept.
+// Sessions that were already waiting for their clients are not waited for.
+func (s *Server) drain(ctx context.Context) {
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	var movers []*session
+	for _, sess := range s.sessions {
+		sess.mu.Lock()
+		if sess.c != nil {
+			movers = append(movers, sess)
+		}
+		sess.mu.Unlock()
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.sendEvent(protocol.Event{Ev: protocol.EvMove})
+	}
+	waitSessions(ctx, movers, func(sess *session) bool { return sess.c != nil })
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	waitSessions(ctx, movers, func(*session) bool { return true })
+}
+
+// waitSessions waits until none of sessions that has not ended satisfies
+// busy (checked under the session's lock), or ctx ends.
+func waitSessions(ctx context.Context, sessions []*session, busy func(*session) bool) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		left := 0
+		for _, sess := range sessions {
+			sess.mu.Lock()
+			if !sess.ended && busy(sess) {
+				left++
+			}
+			sess.mu.Unlock()
+		}
+		if left == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
