@@ -70,6 +70,7 @@ func startCluster(t *testing.T, edges, workers int, extraEnv ...string) *cluster
 		"SB_APP_ALLOW_NO_TOKEN=true",
 		"SB_LISTEN=127.0.0.1:0",
 		"SB_CONN_TIMEOUT=20",
+		"SB_INVITE_RING_TIMEOUT=5s",
 	}, extraEnv...)
 	for i := 0; i < workers; i++ {
 		c.startWorker(i)

@@ -59,6 +59,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.EdgeConfig.SessionTTL, cfg.WorkerConfig.SessionTTL = d, d
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"SB_INVITE_OFFLINE_WAIT", &cfg.WorkerConfig.InviteOfflineWait},
+		{"SB_INVITE_RING_TIMEOUT", &cfg.WorkerConfig.InviteRingTimeout},
+	} {
+		if v := getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < time.Second {
+				return cfg, fmt.Errorf("%s must be a duration of at least 1s", d.name)
+			}
+			*d.dst = dur
+		}
+	}
 	cfg.EdgeConfig.ID = getenv("SB_EDGE_ID")
 	if cfg.Apps, err = apps.Load(getenv); err != nil {
 		return cfg, err
