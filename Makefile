@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run test test-race lint build bench token clean
+.PHONY: run test fault lint build bench token clean
 
 ## run: Switchboard on its embedded default (NATS, worker and edge in one process)
 run:
@@ -11,6 +11,10 @@ run:
 ## test: the whole test suite, with the race detector (what CI runs)
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+## fault: the fault suite: 3 NATS servers, 2 edges, 2 workers, 100 clients; kills and drains (CI runs it)
+fault:
+	SB_FAULT=1 $(GO) test -count=1 -timeout 15m -v -run TestFault ./fault/
 
 ## lint: formatting, vet and staticcheck
 lint:
@@ -21,6 +25,11 @@ lint:
 ## build: the binaries, into bin/
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+## bench: a short standard load run (a minute or two) on a Switchboard it starts; docs/benchmarks.md
+bench:
+	$(GO) build -o $(BIN)/ ./cmd/sigbench
+	$(BIN)/sigbench standard
 
 ## token: print a token (APP=… ACCOUNT=…, certificate in SB_APP_CERTIFICATE)
 token:
