@@ -16,8 +16,10 @@ func TestProcesses_EdgeAndWorkerTalkOnlyThroughNATS(t *testing.T) {
 	}
 	t.Parallel()
 	edgeBin, workerBin := testenv.Binary(t, "edge"), testenv.Binary(t, "worker")
+	// NATS with a user and password, as on Kubernetes.
 	ns, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
+		Username: "switchboard", Password: "s3cret-for-tests",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +32,8 @@ func TestProcesses_EdgeAndWorkerTalkOnlyThroughNATS(t *testing.T) {
 
 	env := []string{
 		"NATS_URL=" + ns.ClientURL(),
+		"NATS_USER=switchboard",
+		"NATS_PASSWORD=s3cret-for-tests",
 		"SB_APP_ID=" + testenv.App.ID,
 		"SB_APP_CERTIFICATE=" + testenv.App.Certificate,
 		"SB_APP_ALLOW_NO_TOKEN=true",

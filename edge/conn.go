@@ -244,6 +244,7 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 func (c *conn) closeSlow() {
 	c.once.Do(func() {
 		c.srv.slowConsumers.Add(1)
+		c.srv.Metrics.SlowConsumer()
 		c.slow = true
 		c.closeM = websocket.FormatCloseMessage(CloseSlowConsumer, "slow consumer: outgoing queue full")
 		close(c.done)

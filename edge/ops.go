@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/switchboard-io/switchboard/metrics"
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
@@ -30,9 +31,11 @@ func (c *conn) dispatch(r *protocol.Request) {
 		return
 	}
 	if err := protocol.Validate(r); err != nil {
+		c.srv.Metrics.EdgeRequest(r.Op, metrics.ResultError)
 		c.fail(r, err)
 		return
 	}
+	c.srv.Metrics.EdgeRequest(r.Op, metrics.ResultOK)
 	switch r.Op {
 	case protocol.OpAck:
 		sess.ack(r.N)

@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/switchboard-io/switchboard/kv"
+	"github.com/switchboard-io/switchboard/metrics"
 	"github.com/switchboard-io/switchboard/protocol"
 	"github.com/switchboard-io/switchboard/subjects"
 )
@@ -104,6 +105,10 @@ type Server struct {
 	sessions map[string]*session
 	conns    map[*conn]struct{}
 	closing  bool
+
+	// Metrics, when set before Serve, count connections, sessions,
+	// requests and deliveries.
+	Metrics *metrics.Metrics
 
 	peers    *peerSender
 	handlers map[string]localHandler
@@ -302,10 +307,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := newConn(s, ws)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
+	s.Metrics.Connection(1)
 	s.mu.Unlock()
 	c.run()
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.Metrics.Connection(-1)
 	s.mu.Unlock()
 }
 
@@ -347,6 +354,7 @@ func (s *Server) addSession(sess *session) error {
 	}
 	e.sessions = append(e.sessions, sess)
 	s.sessions[sess.sid] = sess
+	s.Metrics.Session(1)
 	return nil
 }
 
@@ -358,6 +366,7 @@ func (s *Server) removeSession(sess *session) {
 	defer s.mu.Unlock()
 	if s.sessions[sess.sid] == sess {
 		delete(s.sessions, sess.sid)
+		s.Metrics.Session(-1)
 	}
 	e := s.users[k]
 	if e == nil {

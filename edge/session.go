@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/switchboard-io/switchboard/kv"
+	"github.com/switchboard-io/switchboard/metrics"
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
@@ -96,6 +97,14 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 		c.send(frame)
 	}
 	s.mu.Unlock()
+	switch {
+	case reply != "":
+		s.srv.Metrics.Deliveries(metrics.DeliveryPeer, 1)
+	case frame.shared:
+		s.srv.Metrics.Deliveries(metrics.DeliveryChannel, 1)
+	default:
+		s.srv.Metrics.Deliveries(metrics.DeliveryEvent, 1)
+	}
 	return true
 }
 

@@ -32,6 +32,9 @@ type Metrics struct {
 	natsReconnects prometheus.Counter
 	kvErrors       prometheus.Counter
 	slowConsumers  prometheus.Counter
+
+	// The delivery counters, resolved once: they count on the hot path.
+	delPeer, delChannel, delEvent prometheus.Counter
 }
 
 // New returns metrics registered in a fresh registry, with the Go runtime and
@@ -66,6 +69,9 @@ func New() *Metrics {
 			Name: "switchboard_edge_slow_consumers_total", Help: "Connections closed because their outgoing queue overflowed.",
 		}),
 	}
+	m.delPeer = m.deliveries.WithLabelValues(DeliveryPeer)
+	m.delChannel = m.deliveries.WithLabelValues(DeliveryChannel)
+	m.delEvent = m.deliveries.WithLabelValues(DeliveryEvent)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -103,10 +109,33 @@ func (m *Metrics) Session(delta int) {
 	}
 }
 
+// Kinds of delivery.
+const (
+	DeliveryPeer    = "peer"
+	DeliveryChannel = "channel"
+	DeliveryEvent   = "event"
+)
+
 // Deliveries counts n frames of kind queued for sockets.
 func (m *Metrics) Deliveries(kind string, n int) {
+	if m == nil {
+		return
+	}
+	switch kind {
+	case DeliveryPeer:
+		m.delPeer.Add(float64(n))
+	case DeliveryChannel:
+		m.delChannel.Add(float64(n))
+	default:
+		m.delEvent.Add(float64(n))
+	}
+}
+
+// EdgeRequest counts a request an edge received, by operation and whether
+// the edge refused it at once (ResultError) or took it (ResultOK).
+func (m *Metrics) EdgeRequest(op, result string) {
 	if m != nil {
-		m.deliveries.WithLabelValues(kind).Add(float64(n))
+		m.requests.WithLabelValues("edge", op, result).Inc()
 	}
 }
 

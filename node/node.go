@@ -175,6 +175,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		if n.Edge, err = edge.New(n.Conn, n.Store, cfg.EdgeConfig, log.With("part", "edge")); err != nil {
 			return nil, err
 		}
+		n.Edge.Metrics = n.Metrics
 		l, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return nil, err
