@@ -149,3 +149,67 @@ func TestFanOut_OneSubscriptionPerChannelPerEdge(t *testing.T) {
 		t.Fatalf("edge 0 still follows %d channels", st.Channels)
 	}
 }
+
+// attrView replays what u was told about ch's attributes since it joined,
+// leaving out _member_num, which the system keeps.
+func attrView(u *testenv.User, ch string) map[string]string {
+	view := map[string]string{}
+	for _, e := range chEvents(u, ch, protocol.EvChannelAttrUpdated) {
+		switch {
+		case e.Name == "_member_num":
+		case e.Type == protocol.AttrUpdate:
+			view[e.Name] = e.Value
+		case e.Type == protocol.AttrDel:
+			delete(view, e.Name)
+		case e.Type == protocol.AttrClear:
+			clear(view)
+		}
+	}
+	return view
+}
+
+// TestConcurrency_AttributeWritesAgreeExactly: members on both edges set,
+// delete and clear the same attributes at once, through two workers;
+// afterwards every member's view of the attributes is the record's.
+func TestConcurrency_AttributeWritesAgreeExactly(t *testing.T) {
+	t.Parallel()
+	env := chanEnv(t)
+	const ch = "contested"
+	var us []*testenv.User
+	for i := 0; i < 20; i++ {
+		u := env.LoginUser(t, i%2, "w"+strconv.Itoa(i))
+		chJoin(t, u, ch)
+		us = append(us, u)
+	}
+	for round := 0; round < 3; round++ {
+		for i, u := range us {
+			v := u.Account + "-" + strconv.Itoa(round)
+			u.ChannelSetAttr(ch, "shared", v)
+			u.ChannelSetAttr(ch, "own"+strconv.Itoa(i%5), v)
+			if i%7 == round {
+				u.ChannelClearAttr(ch)
+			}
+			if i%4 == round {
+				u.ChannelDelAttr(ch, "own"+strconv.Itoa((i+1)%5))
+			}
+		}
+	}
+	// A user's requests are handled in order: the answer to a query after
+	// its writes means they are done.
+	for _, u := range us {
+		u.ChannelQueryUserNum(ch)
+	}
+	for _, u := range us {
+		u.Wait(t, protocol.EvChannelQueryUserNumResult)
+	}
+	rec, _, err := env.Workers[0].Store.ChannelAttributes(context.Background(), testenv.App.ID, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		eventually(t, func() (bool, string) {
+			view := attrView(u, ch)
+			return fmt.Sprint(view) == fmt.Sprint(rec.Attrs), fmt.Sprintf("%s sees %v, the record holds %v", u.Account, view, rec.Attrs)
+		})
+	}
+}

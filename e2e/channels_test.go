@@ -621,3 +621,40 @@ func TestChannelTTL_EmptyChannelExpiresWithItsAttributes(t *testing.T) {
 		t.Fatalf("the expired channel's attributes came back: %+v", got)
 	}
 }
+
+func TestResume_ChannelFramesWaitForTheMemberAndNobodyNotices(t *testing.T) {
+	env := chanEnv(t)
+	proxy := testenv.NewProxy(t, env.URL(0))
+	alice := testenv.NewUser(t, "alice", proxy.URL())
+	alice.Login(testenv.App.ID, "alice", "_no_need_token", 0, "")
+	alice.Wait(t, protocol.EvLoginSuccess)
+	bob := env.LoginUser(t, 1, "bob")
+	chJoin(t, alice, "room")
+	chJoin(t, bob, "room")
+
+	proxy.Refuse(true)
+	proxy.Drop()
+	alice.Wait(t, protocol.EvReconnecting)
+	for i := 0; i < 5; i++ {
+		bob.MessageChannelSend("room", "while away "+strconv.Itoa(i), "w"+strconv.Itoa(i))
+	}
+	bob.ChannelSetAttr("room", "topic", "missed")
+	bob.Wait(t, protocol.EvChannelAttrUpdated, attr("topic", "missed", "update"))
+	proxy.Refuse(false)
+	alice.Wait(t, protocol.EvReconnected)
+	alice.Wait(t, protocol.EvChannelAttrUpdated, attr("topic", "missed", "update"))
+	var got []string
+	for _, e := range chEvents(alice, "room", protocol.EvMessageChannelReceive) {
+		got = append(got, e.Msg)
+	}
+	want := []string{"while away 0", "while away 1", "while away 2", "while away 3", "while away 4"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("alice got %q after resuming, want %q", got, want)
+	}
+	// She never left: bob heard nothing, and she still sends and receives.
+	alice.MessageChannelSend("room", "back", "b1")
+	bob.Wait(t, protocol.EvMessageChannelReceive, testenv.Msg("back"))
+	if n := len(chEvents(bob, "room", protocol.EvChannelUserLeaved, protocol.EvChannelUserJoined)); n != 0 {
+		t.Fatalf("bob was told of %d joins and leaves during alice's reconnection", n)
+	}
+}

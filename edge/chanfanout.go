@@ -142,9 +142,30 @@ func (s *Server) acquireChannel(app, name string) (*channel, error) {
 		_ = sub.SetPendingLimits(-1, 64<<20)
 		ch.sub = sub
 		s.chans[k] = ch
+		if !ch.special {
+			// Whoever comes first (a join's snapshot, this read) tells
+			// the edge the channel's built-ins; newer wins.
+			go ch.loadAttrs()
+		}
 	}
 	ch.refs++
 	return ch, nil
+}
+
+// loadAttrs reads the channel's built-ins from KV, for members that did not
+// bring a snapshot of them (sessions moved here from another edge).
+func (ch *channel) loadAttrs() {
+	ctx, cancel := context.WithTimeout(ch.srv.ctx, ch.srv.cfg.RequestTimeout)
+	attrs, rev, err := ch.srv.store.ChannelAttributes(ctx, ch.key.app, ch.key.name)
+	cancel()
+	if err != nil {
+		return
+	}
+	ch.mu.Lock()
+	if !ch.closed {
+		ch.applySnapshot(attrs.Attrs, rev)
+	}
+	ch.mu.Unlock()
 }
 
 // releaseChannel gives back a reference; the last one unsubscribes.
