@@ -29,6 +29,12 @@ func (c *conn) adopt(r *protocol.Request) {
 	}
 	sess := newSession(c.srv, r.AppID, r.Account, 0)
 	sess.sid = r.Session
+	// The client's count goes on from where it was; frames the old edge
+	// passes on (addressed to the session) count from there. Until the
+	// workers have moved the record, frames for the account that are not
+	// addressed to the session are the old edge's to keep and pass on.
+	sess.sent, sess.base = r.N, r.N
+	sess.adopting = true
 	if err := c.srv.addSession(sess); err != nil {
 		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
 		return
@@ -54,8 +60,7 @@ func (c *conn) adopt(r *protocol.Request) {
 		sess.rec.SID, sess.rec.Edge, sess.rec.ConnTimeout, sess.rec.Expires = sess.sid, c.srv.cfg.ID, ct, reply.Expires
 		sess.rec.Since = time.Now().UnixMilli()
 		sess.connTimeout = time.Duration(ct) * time.Second
-		// The client's count goes on from where it was.
-		sess.sent, sess.base = r.N, r.N
+		sess.adopting = false
 		if reply.Expires > 0 {
 			sess.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), sess.tokenExpired)
 		}
@@ -107,8 +112,9 @@ func (s *session) movedAway(n uint64) {
 		s.mu.Unlock()
 		return
 	}
-	var frames [][]byte
-	var replies []string
+	// From here on, frames for the session follow it (deliverFrame); the
+	// kept ones go first, under the lock, so that the order holds.
+	s.movedOut = true
 	if n >= s.base && n <= s.sent {
 		for i, f := range s.buf[n-s.base:] {
 			seq := n + uint64(i) + 1
@@ -120,22 +126,23 @@ func (s *session) movedAway(n uint64) {
 					break
 				}
 			}
-			frames = append(frames, f.data)
-			replies = append(replies, reply)
+			if err := s.passOn(f.data, reply); err != nil {
+				s.srv.log.Warn("frames of a moved session not passed on", "err", err)
+				break
+			}
 		}
 	}
 	s.mu.Unlock()
-	subject := subjects.User(s.app, s.account)
-	for i, data := range frames {
-		m := &nats.Msg{Subject: subject, Reply: replies[i], Data: data, Header: nats.Header{
-			protocol.HdrSession: []string{s.sid},
-		}}
-		if err := s.srv.nc.PublishMsg(m); err != nil {
-			s.srv.log.Warn("frames of a moved session not passed on", "err", err)
-			break
-		}
-	}
 	s.end(-1, nil, CloseSessionLost, "session resumed elsewhere")
+}
+
+// passOn sends a frame of this session to the edge it moved to, addressed
+// to the session, with the acknowledgement its sender waits for.
+func (s *session) passOn(data []byte, reply string) error {
+	return s.srv.nc.PublishMsg(&nats.Msg{
+		Subject: subjects.User(s.app, s.account), Reply: reply, Data: data,
+		Header: nats.Header{protocol.HdrSession: []string{s.sid}},
+	})
 }
 
 func parseN(v string) uint64 {
@@ -197,6 +204,17 @@ func (s *Server) drain(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	waitSessions(ctx, movers, func(*session) bool { return true })
+	// Answers to the peer messages this edge sent come to its inbox:
+	// wait for them, so that their senders, wherever they are now, get them.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.peers.waiting() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // waitSessions waits until none of sessions that has not ended satisfies

@@ -61,6 +61,13 @@ func newPeerSender(s *Server) (*peerSender, error) {
 
 func (p *peerSender) close() { _ = p.sub.Unsubscribe() }
 
+// waiting is how many peer messages wait for an answer.
+func (p *peerSender) waiting() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending)
+}
+
 // send publishes a peer message for sess.
 func (p *peerSender) send(sess *session, r *protocol.Request) {
 	if r.MsgID == "" {

@@ -37,6 +37,8 @@ type session struct {
 	grace       *time.Timer
 	expiry      *time.Timer
 	ended       bool
+	movedOut    bool     // ended because the client resumed on another edge
+	adopting    bool     // taken over from another edge, not yet confirmed
 	channels    []string // joined on this edge, in join order (channels.go)
 	rate        rateWindow
 }
@@ -77,8 +79,14 @@ func (s *session) deliver(data []byte, reply string) bool {
 // it. It reports false when the session has ended.
 func (s *session) deliverFrame(frame *frame, reply string) bool {
 	s.mu.Lock()
-	if s.ended {
+	if s.ended || s.movedOut {
+		moved := s.movedOut
 		s.mu.Unlock()
+		if moved {
+			// Answers that come here after the client moved (a worker's
+			// reply, a peer's acknowledgement) follow it to its new edge.
+			return s.passOn(frame.data, reply) == nil
+		}
 		return false
 	}
 	s.sent++
@@ -209,12 +217,18 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 	s.buf = nil
 	chans := s.channels
 	s.channels = nil
+	moved := s.movedOut
 	s.mu.Unlock()
 
 	s.srv.removeSession(s)
 	s.srv.leaveLocal(s, chans)
-	for _, a := range acks {
-		s.srv.peers.refuse(a.reply)
+	if !moved {
+		// The receiver is gone: its senders learn it now. A session that
+		// moved leaves them to the edge it moved to, which got the same
+		// messages, or to their timeout.
+		for _, a := range acks {
+			s.srv.peers.refuse(a.reply)
+		}
 	}
 	if c != nil {
 		c.mu.Lock()
@@ -301,9 +315,13 @@ func (s *Server) refreshLoop() {
 // onUserMsg handles a delivery on an account's subject: a peer message, an
 // event from a worker, or a kick.
 func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
-	sess := s.target(k, m.Header.Get(protocol.HdrSession))
+	sid := m.Header.Get(protocol.HdrSession)
+	sess := s.target(k, sid)
 	if sess == nil {
-		if m.Reply != "" {
+		// A delivery for a session that is not (or no longer) here is
+		// another edge's to answer; only an account with no session here
+		// at all is refused at once.
+		if m.Reply != "" && sid == "" {
 			s.peers.refuse(m.Reply)
 		}
 		return
@@ -328,6 +346,12 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 			sess.end(-1, &ev, CloseSessionLost, "session ended")
 		}
 	default:
+		sess.mu.Lock()
+		adopting := sess.adopting
+		sess.mu.Unlock()
+		if adopting && sid == "" {
+			return // the old edge passes it on
+		}
 		if !sess.deliver(m.Data, m.Reply) && m.Reply != "" {
 			s.peers.refuse(m.Reply)
 		}
