@@ -23,6 +23,7 @@ const (
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
+	bc  *batchConn // the socket under ws, which gathers a burst of frames into one write
 
 	// The outgoing queue. It holds at most SendQueue frames beyond those a
 	// resume replays (credit): a replay of a long backlog is not a slow
@@ -130,8 +131,7 @@ func (c *conn) writeLoop() {
 		default:
 		}
 		if f := c.pop(); f != nil {
-			_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.Ping))
-			if err := f.writeTo(c.ws); err != nil {
+			if err := c.writeBurst(f); err != nil {
 				c.closeWith(0, "")
 				return
 			}
@@ -186,6 +186,31 @@ func (c *conn) closing() {
 const closeGrace = time.Second
 
 // pop takes the next queued frame, or nil.
+// maxBurst bounds the frames gathered into one socket write.
+const maxBurst = 256
+
+// writeBurst writes f and whatever else is queued, up to maxBurst frames,
+// with one socket write.
+func (c *conn) writeBurst(f *frame) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.Ping))
+	if c.bc != nil {
+		c.bc.begin()
+	}
+	err := f.writeTo(c.ws)
+	for n := 1; err == nil && n < maxBurst; n++ {
+		if f = c.pop(); f == nil {
+			break
+		}
+		err = f.writeTo(c.ws)
+	}
+	if c.bc != nil {
+		if ferr := c.bc.end(); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
 func (c *conn) pop() *frame {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()

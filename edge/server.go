@@ -197,8 +197,12 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		cancel:   cancel,
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Reads reuse the HTTP server's buffer; write buffers are taken
+		// from a pool while a frame is written: an idle connection holds
+		// neither.
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{protocol.Subprotocol},
 		// Browsers from any origin may connect: authentication is the token.
 		CheckOrigin: func(*http.Request) bool { return true },
@@ -300,11 +304,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	bw := &batchWriter{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	c := newConn(s, ws)
+	c.bc = bw.conn
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.Metrics.Connection(1)
