@@ -110,8 +110,9 @@ type Server struct {
 	// requests and deliveries.
 	Metrics *metrics.Metrics
 
-	peers    *peerSender
-	handlers map[string]localHandler
+	peers      *peerSender
+	userShards [userShards]chan *nats.Msg
+	handlers   map[string]localHandler
 
 	// chans are the channels this edge follows: those with a local member
 	// (or one joining), and those a local user sent to without joining.
@@ -207,6 +208,7 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		// Browsers from any origin may connect: authentication is the token.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
+	s.startUserShards()
 	s.handlers = map[string]localHandler{}
 	s.registerChannels()
 	peers, err := newPeerSender(s)
@@ -348,13 +350,10 @@ func (s *Server) addSession(sess *session) error {
 	defer s.mu.Unlock()
 	e := s.users[k]
 	if e == nil {
-		sub, err := s.nc.Subscribe(subjects.User(sess.app, sess.account), func(m *nats.Msg) {
-			s.onUserMsg(k, m)
-		})
+		sub, err := s.subscribeUser(subjects.User(sess.app, sess.account))
 		if err != nil {
 			return err
 		}
-		_ = sub.SetPendingLimits(-1, 64<<20)
 		e = &userEntry{sub: sub}
 		s.users[k] = e
 	}

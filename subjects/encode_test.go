@@ -49,6 +49,12 @@ func TestSubjects_AreSafeTokens(t *testing.T) {
 	if err != nil || acct != "a.b*c>" {
 		t.Fatalf("LastToken(%q) = %q, %v", s, acct, err)
 	}
+	if app, acct, ok := ParseUser(s); !ok || app != "app 1" || acct != "a.b*c>" {
+		t.Fatalf("ParseUser(%q) = %q, %q, %v", s, app, acct, ok)
+	}
+	if _, _, ok := ParseUser(Channel("app", "c")); ok {
+		t.Fatal("ParseUser accepted a channel subject")
+	}
 	parts, err := SplitKey(Key("app", "x.y", ""))
 	if err != nil || len(parts) != 3 || parts[1] != "x.y" || parts[2] != "" {
 		t.Fatalf("SplitKey(Key(...)) = %q, %v", parts, err)

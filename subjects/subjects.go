@@ -30,6 +30,17 @@ func Channel(app, channel string) string {
 	return join(Prefix, Encode(app), "chan", Encode(channel))
 }
 
+// ParseUser returns the app and account of a User subject.
+func ParseUser(subject string) (app, account string, ok bool) {
+	parts := strings.Split(subject, ".")
+	if len(parts) != 4 || parts[0] != Prefix || parts[2] != "user" {
+		return "", "", false
+	}
+	app, err1 := Decode(parts[1])
+	account, err2 := Decode(parts[3])
+	return app, account, err1 == nil && err2 == nil
+}
+
 // Online is the presence subject of one account: its logins and logouts.
 func Online(app, account string) string {
 	return join(Prefix, Encode(app), "online", Encode(account))
