@@ -18,8 +18,8 @@ const (
 	CloseSessionLost  = 4009 // the session ended under the connection
 )
 
-// conn is one client WebSocket: a reader (the HTTP handler's goroutine) and a
-// writer goroutine fed by a bounded queue.
+// conn is one client WebSocket: a reader (the HTTP handler's goroutine) and,
+// while there is something to write, a writer fed by a bounded queue.
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
@@ -31,7 +31,12 @@ type conn struct {
 	qmu    sync.Mutex
 	q      []*frame
 	credit int
-	wake   chan struct{} // signalled when q gets frames
+	// The writer runs only while there is something to write: frames, a
+	// ping that is due, or the close. An idle connection has no goroutine
+	// but its reader.
+	writing bool // a writer goroutine is running (or the connection is finished)
+	pingDue bool
+	pingT   *time.Timer
 
 	done     chan struct{}
 	readDone chan struct{} // closed when the reader has stopped
@@ -49,7 +54,6 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
 		srv:      s,
 		ws:       ws,
-		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
@@ -57,7 +61,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 
 // run serves the connection until it closes, then detaches its session.
 func (c *conn) run() {
-	go c.writeLoop()
+	c.pingT = time.AfterFunc(c.srv.cfg.Ping, c.duePing)
 	hello, _ := json.Marshal(protocol.Event{Ev: protocol.EvHello, V: protocol.Version, Ping: int(c.srv.cfg.Ping / time.Millisecond)})
 	c.send(newFrame(hello))
 	c.readLoop()
@@ -112,40 +116,65 @@ func (c *conn) readLoop() {
 	}
 }
 
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.srv.cfg.Ping)
-	defer ping.Stop()
-	defer c.ws.Close()
+// kick starts the writer unless it runs. It is called with qmu held.
+func (c *conn) kickLocked() {
+	if !c.writing {
+		c.writing = true
+		go c.writeRun()
+	}
+}
+
+// duePing marks a keep-alive ping as due and starts the writer for it.
+func (c *conn) duePing() {
+	c.qmu.Lock()
+	c.pingDue = true
+	c.kickLocked()
+	c.qmu.Unlock()
+}
+
+// writeRun writes what there is to write and returns when there is no more;
+// after the close, it closes the socket, and no writer runs again.
+func (c *conn) writeRun() {
 	for {
 		// A closing connection stops taking frames at once, even with more
 		// queued: closing decides what it still sends.
 		select {
 		case <-c.done:
+			c.pingT.Stop()
 			c.closing()
+			c.ws.Close()
 			return
-		case <-ping.C:
+		default:
+		}
+		c.qmu.Lock()
+		ping := c.pingDue
+		c.pingDue = false
+		c.qmu.Unlock()
+		if ping {
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.Ping)); err != nil {
 				c.closeWith(0, "")
-				return
+				continue
 			}
-		default:
+			c.pingT.Reset(c.srv.cfg.Ping)
 		}
 		if f := c.pop(); f != nil {
 			if err := c.writeBurst(f); err != nil {
 				c.closeWith(0, "")
-				return
 			}
 			continue
 		}
+		c.qmu.Lock()
+		idle := len(c.q) == 0 && !c.pingDue
 		select {
-		case <-c.wake:
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.Ping)); err != nil {
-				c.closeWith(0, "")
-				return
-			}
 		case <-c.done:
-			c.closing()
+			idle = false
+		default:
+		}
+		if idle {
+			c.writing = false
+		}
+		c.qmu.Unlock()
+		if idle {
 			return
 		}
 	}
@@ -257,11 +286,8 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 	if replay {
 		c.credit += len(fs)
 	}
+	c.kickLocked()
 	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -273,6 +299,9 @@ func (c *conn) closeSlow() {
 		c.slow = true
 		c.closeM = websocket.FormatCloseMessage(CloseSlowConsumer, "slow consumer: outgoing queue full")
 		close(c.done)
+		c.qmu.Lock()
+		c.kickLocked()
+		c.qmu.Unlock()
 		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
 	})
 }
@@ -293,6 +322,9 @@ func (c *conn) closeWith(code int, reason string) {
 			c.closeM = websocket.FormatCloseMessage(code, reason)
 		}
 		close(c.done)
+		c.qmu.Lock()
+		c.kickLocked()
+		c.qmu.Unlock()
 		// Unblock the reader, at once or after the close handshake; the
 		// writer flushes and closes the socket.
 		grace := time.Duration(0)
