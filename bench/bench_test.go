@@ -1,0 +1,237 @@
+package bench_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-io/switchboard/bench"
+	"github.com/switchboard-io/switchboard/internal/testenv"
+)
+
+// TestMain lets the test binary be the tool's own children: load processes
+// and servers are this binary run again with bench.RoleEnv set.
+func TestMain(m *testing.M) {
+	if code, ok := bench.Role(); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// server starts Switchboard in this process with its debug endpoint, and
+// returns options that point the runner at it.
+func server(t *testing.T) bench.Options {
+	t.Helper()
+	env := testenv.Start(t, testenv.Options{})
+	dbg := httptest.NewServer(env.Edges[0].Edge.DebugHandler())
+	t.Cleanup(dbg.Close)
+	return bench.Options{
+		Target:   bench.Target{URLs: []string{env.URL(0)}, App: testenv.App.ID},
+		Debug:    []string{dbg.URL},
+		Procs:    0,
+		SrcAddrs: 2,
+		Timeout:  time.Minute,
+	}
+}
+
+func spec(scenario string, n int) bench.Spec {
+	return bench.Spec{Scenario: scenario, N: n, Settle: 100 * time.Millisecond, Timeout: 20 * time.Second}
+}
+
+func run(t *testing.T, o bench.Options, s bench.Spec) *bench.Result {
+	t.Helper()
+	res := bench.NewRunner(o).Run(context.Background(), s)
+	if res.Error != "" {
+		t.Fatalf("%s: %s (errors %v, notes %v)", s.Scenario, res.Error, res.Errors, res.Notes)
+	}
+	return res
+}
+
+// skipWithoutChannels skips a channel scenario on a server that cannot join
+// channels or send to them yet, saying why.
+func skipWithoutChannels(t *testing.T, res *bench.Result) {
+	t.Helper()
+	if res.Skipped != "" {
+		t.Skip(res.Skipped)
+	}
+}
+
+func wantCount(t *testing.T, res *bench.Result, name string, want int64) {
+	t.Helper()
+	if got := res.Counts[name]; got != want {
+		t.Errorf("%s: %s = %d, want %d (counts %v, errors %v, notes %v)", res.Scenario, name, got, want, res.Counts, res.Errors, res.Notes)
+	}
+}
+
+func TestConnect_HoldsEveryConnectionAndMeasuresTheServer(t *testing.T) {
+	o := server(t)
+	res := run(t, o, spec(bench.Connect, 20))
+	wantCount(t, res, "connections", 20)
+	wantCount(t, res, "held", 20)
+	wantCount(t, res, "failed", 0)
+	if got := res.Latency["connect+login"].Count; got != 20 {
+		t.Errorf("connect latency has %d values, want 20", got)
+	}
+	if res.Figures["connections_per_s"] <= 0 {
+		t.Errorf("connections_per_s = %v", res.Figures["connections_per_s"])
+	}
+	u := res.Server
+	if u == nil {
+		t.Fatalf("no server usage; notes %v", res.Notes)
+	}
+	if u.EdgeConns != 20 || u.EdgeSessions != 20 || u.Per != 20 {
+		t.Errorf("edge counted %d connections and %d sessions, per %d; want 20", u.EdgeConns, u.EdgeSessions, u.Per)
+	}
+	if u.RSSBytes <= 0 || u.Goroutines <= 0 {
+		t.Errorf("server figures missing: %+v", u)
+	}
+	if len(res.Setup.SrcAddrs) == 0 {
+		t.Errorf("no source addresses used; notes %v", res.Notes)
+	}
+}
+
+func TestLogin_StormLogsEveryConnectionIn(t *testing.T) {
+	o := server(t)
+	res := run(t, o, spec(bench.Login, 20))
+	wantCount(t, res, "connections", 20)
+	wantCount(t, res, "logins", 20)
+	wantCount(t, res, "login_failed", 0)
+	if got := res.Latency["login"].Count; got != 20 {
+		t.Errorf("login latency has %d values, want 20", got)
+	}
+	if res.Figures["logins_per_s"] <= 0 {
+		t.Errorf("logins_per_s = %v", res.Figures["logins_per_s"])
+	}
+}
+
+func TestP2P_EveryMessageSentIsReceivedAndAcknowledged(t *testing.T) {
+	o := server(t)
+	s := spec(bench.P2P, 10)
+	s.Rate, s.Duration = 100, time.Second
+	res := run(t, o, s)
+	sent := res.Counts["sent"]
+	if sent < 90 || sent > 110 {
+		t.Errorf("sent %d messages in 1 s at 100/s", sent)
+	}
+	wantCount(t, res, "received", sent)
+	wantCount(t, res, "send_ok", sent)
+	wantCount(t, res, "send_error", 0)
+	if got := res.Latency["send→receive"].Count; got != sent {
+		t.Errorf("latency has %d values, want %d", got, sent)
+	}
+	if got := res.Latency["send→onMessageSendSuccess"].Count; got != sent {
+		t.Errorf("ack latency has %d values, want %d", got, sent)
+	}
+}
+
+func TestP2P_RefusesARateOverThePerUserLimit(t *testing.T) {
+	s := spec(bench.P2P, 2)
+	s.Rate = 1000
+	res := bench.NewRunner(bench.Options{Target: bench.Target{URLs: []string{"ws://127.0.0.1:1/ws"}}}).Run(context.Background(), s)
+	if !strings.Contains(res.Error, "needs at least 20 users") {
+		t.Fatalf("error = %q", res.Error)
+	}
+}
+
+func TestFanout_EveryMemberButTheSenderGetsEveryMessage(t *testing.T) {
+	o := server(t)
+	s := spec(bench.Fanout, 5)
+	s.Rate, s.Duration = 20, time.Second
+	res := bench.NewRunner(o).Run(context.Background(), s)
+	skipWithoutChannels(t, res)
+	if res.Error != "" {
+		t.Fatalf("fanout: %s (errors %v)", res.Error, res.Errors)
+	}
+	wantCount(t, res, "members", 5)
+	if len(res.Steps) != 1 {
+		t.Fatalf("%d steps, want 1", len(res.Steps))
+	}
+	st := res.Steps[0]
+	if st.Sent == 0 || st.Received != st.Sent*4 || st.Expected != st.Sent*4 || st.SendErrors != 0 {
+		t.Errorf("step %+v: want received = expected = sent × 4", st)
+	}
+}
+
+func TestFanout_PublishersOutsideTheChannelReachEveryMember(t *testing.T) {
+	o := server(t)
+	s := spec(bench.Fanout, 4)
+	s.Rate, s.Duration, s.Publishers, s.Outside = 20, time.Second, 2, true
+	res := bench.NewRunner(o).Run(context.Background(), s)
+	skipWithoutChannels(t, res)
+	if res.Error != "" {
+		t.Fatalf("fanout: %s (errors %v)", res.Error, res.Errors)
+	}
+	wantCount(t, res, "members", 4)
+	wantCount(t, res, "users", 6)
+	st := res.Steps[0]
+	if st.Sent == 0 || st.Received != st.Sent*4 || st.Expected != st.Sent*4 {
+		t.Errorf("step %+v: want received = expected = sent × 4", st)
+	}
+}
+
+func TestFanout_SearchTriesSeveralRates(t *testing.T) {
+	o := server(t)
+	s := spec(bench.Fanout, 3)
+	s.Rate, s.Duration, s.Search, s.Steps = 2, 300*time.Millisecond, true, 2
+	res := bench.NewRunner(o).Run(context.Background(), s)
+	skipWithoutChannels(t, res)
+	if res.Error != "" {
+		t.Fatalf("fanout: %s (errors %v)", res.Error, res.Errors)
+	}
+	if len(res.Steps) < 2 {
+		t.Fatalf("%d steps, want at least 2", len(res.Steps))
+	}
+	if res.Figures["saturated_delivered_per_s"] <= 0 {
+		t.Errorf("figures %v lack the saturated rate", res.Figures)
+	}
+}
+
+func TestJoin_EveryMemberSeesEveryMember(t *testing.T) {
+	o := server(t)
+	res := bench.NewRunner(o).Run(context.Background(), spec(bench.Join, 10))
+	skipWithoutChannels(t, res)
+	if res.Error != "" {
+		t.Fatalf("join: %s (errors %v)", res.Error, res.Errors)
+	}
+	wantCount(t, res, "joined", 10)
+	wantCount(t, res, "settled", 10)
+	wantCount(t, res, "join_failed", 0)
+	if res.Figures["settle_seconds"] <= 0 {
+		t.Errorf("settle_seconds = %v; notes %v", res.Figures["settle_seconds"], res.Notes)
+	}
+}
+
+func TestConnect_SpreadsOverLoadProcesses(t *testing.T) {
+	o := server(t)
+	o.Procs = 2
+	res := run(t, o, spec(bench.Connect, 10))
+	if res.Setup.LoadProcs != 2 {
+		t.Errorf("%d load processes, want 2", res.Setup.LoadProcs)
+	}
+	wantCount(t, res, "connections", 10)
+	wantCount(t, res, "held", 10)
+}
+
+func TestConnect_StartsItsOwnServerWithThreeEdges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four processes")
+	}
+	o := bench.Options{Edges: 3, Procs: 0, SrcAddrs: 1, Timeout: time.Minute}
+	res := run(t, o, spec(bench.Connect, 9))
+	if !res.Setup.Started || res.Setup.Edges != 3 {
+		t.Fatalf("setup %+v, want 3 edges the tool started", res.Setup)
+	}
+	wantCount(t, res, "connections", 9)
+	u := res.Server
+	if u == nil || len(u.After) != 3 {
+		t.Fatalf("server usage %+v; notes %v", u, res.Notes)
+	}
+	for i, st := range u.After {
+		if st.Edge == nil || st.Edge.Conns != 3 {
+			t.Errorf("edge %d: %+v, want 3 connections on each", i, st.Edge)
+		}
+	}
+}

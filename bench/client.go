@@ -1,0 +1,306 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+// Conn is a lean protocol client: one WebSocket, one reader goroutine, and
+// nothing else, so that one load process can hold tens of thousands. It
+// acknowledges frames as docs/protocol.md asks (at once when a frame says
+// "ack", otherwise every 64 frames) and answers the edge's pings.
+type Conn struct {
+	Index   int // the user's global index in the run
+	Account string
+
+	ws  *websocket.Conn
+	wmu sync.Mutex
+	h   *Handler
+
+	wait atomic.Pointer[waiter]
+	done chan struct{}
+	rerr error // why the reader stopped; read after done
+
+	// Owned by the reader goroutine.
+	n     uint64 // counted frames received
+	acked uint64
+	seen  bitset // members seen (join scenario)
+	// seenN mirrors seen.n for readers other than the reader goroutine.
+	seenN atomic.Int32
+	// settled is set once seen holds every member.
+	settled bool
+
+	// sentAt is when the last storm request went out (Unix ns), for the
+	// reader to measure its answer against.
+	sentAt atomic.Int64
+	// lossReported is set once the worker has reported why the
+	// connection ended.
+	lossReported atomic.Bool
+}
+
+// Handler receives what a connection's reader does not hand to a waiting
+// Call. Its functions run on the reader goroutine and must be quick.
+type Handler struct {
+	// Event receives a decoded frame.
+	Event func(c *Conn, ev *protocol.Event, at time.Time)
+	// ChannelMsg receives an onMessageChannelReceive frame without decoding
+	// it: stamp is the send time found in its msg (0 if none).
+	ChannelMsg func(c *Conn, stamp int64, at time.Time)
+}
+
+type waiter struct {
+	match func(*protocol.Event) bool
+	ch    chan waited
+}
+
+type waited struct {
+	ev protocol.Event
+	at time.Time
+}
+
+// writePool shares write buffers between connections: an idle connection
+// holds none.
+var writePool = &sync.Pool{}
+
+// newDialer returns a WebSocket dialer whose connections leave from src (a
+// local IP address; empty lets the kernel choose).
+func newDialer(src string) *websocket.Dialer {
+	nd := &net.Dialer{Timeout: 10 * time.Second}
+	if src != "" {
+		nd.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	return &websocket.Dialer{
+		NetDialContext:   nd.DialContext,
+		Subprotocols:     []string{protocol.Subprotocol},
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   1024,
+		WriteBufferSize:  1024,
+		WriteBufferPool:  writePool,
+	}
+}
+
+// DialOptions shape a connection.
+type DialOptions struct {
+	Index   int
+	Account string
+	Handler *Handler
+	// Members, when positive, makes the connection track which of the
+	// members 0…Members-1 it has seen in a channel.
+	Members int
+}
+
+// Dial opens a connection, reads the edge's hello and starts the reader.
+func Dial(ctx context.Context, d *websocket.Dialer, url string, o DialOptions) (*Conn, error) {
+	ws, resp, err := d.DialContext(ctx, url, nil)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("handshake: HTTP %d", resp.StatusCode)
+		}
+		return nil, err
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := ws.ReadMessage()
+	if err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("hello: %w", err)
+	}
+	var hello protocol.Event
+	if json.Unmarshal(data, &hello) != nil || hello.Ev != protocol.EvHello {
+		ws.Close()
+		return nil, fmt.Errorf("hello: unexpected first frame %.60q", data)
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	h := o.Handler
+	if h == nil {
+		h = &Handler{}
+	}
+	c := &Conn{Index: o.Index, Account: o.Account, ws: ws, h: h, done: make(chan struct{})}
+	if o.Members > 0 {
+		c.seen = newBitset(o.Members)
+		c.seen.set(o.Index)
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+var channelMsgPrefix = []byte(`{"ev":"` + protocol.EvMessageChannelReceive + `"`)
+
+func (c *Conn) readLoop() {
+	defer close(c.done)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.rerr = err
+			return
+		}
+		at := time.Now()
+		if bytes.HasPrefix(data, channelMsgPrefix) {
+			// The fan-out path: up to hundreds of thousands a second
+			// across the load processes, so no JSON decoding.
+			c.count(false)
+			if c.h.ChannelMsg != nil {
+				c.h.ChannelMsg(c, stampOf(data), at)
+			}
+			continue
+		}
+		var ev protocol.Event
+		if err := json.Unmarshal(data, &ev); err != nil {
+			continue
+		}
+		if protocol.Counted(ev.Ev) {
+			c.count(ev.Ack)
+		}
+		if w := c.wait.Load(); w != nil && w.match(&ev) && c.wait.CompareAndSwap(w, nil) {
+			w.ch <- waited{ev: ev, at: at}
+			continue
+		}
+		if c.h.Event != nil {
+			c.h.Event(c, &ev, at)
+		}
+	}
+}
+
+// count counts a frame and acknowledges what the protocol asks for.
+func (c *Conn) count(now bool) {
+	c.n++
+	if now || c.n-c.acked >= 64 {
+		c.acked = c.n
+		b := make([]byte, 0, 32)
+		b = append(b, `{"op":"ack","n":`...)
+		b = strconv.AppendUint(b, c.n, 10)
+		b = append(b, '}')
+		_ = c.write(b)
+	}
+}
+
+// Call sends r and waits for the first frame that match accepts, returning
+// it and when it arrived.
+func (c *Conn) Call(ctx context.Context, r *protocol.Request, match func(*protocol.Event) bool) (protocol.Event, time.Time, error) {
+	w := &waiter{match: match, ch: make(chan waited, 1)}
+	c.wait.Store(w)
+	defer c.wait.CompareAndSwap(w, nil)
+	if err := c.Send(r); err != nil {
+		return protocol.Event{}, time.Time{}, err
+	}
+	select {
+	case got := <-w.ch:
+		return got.ev, got.at, nil
+	case <-c.done:
+		return protocol.Event{}, time.Time{}, c.closedErr()
+	case <-ctx.Done():
+		return protocol.Event{}, time.Time{}, ctx.Err()
+	}
+}
+
+func (c *Conn) closedErr() error {
+	var ce *websocket.CloseError
+	if errors.As(c.rerr, &ce) {
+		return fmt.Errorf("closed by the edge: %d %s", ce.Code, ce.Text)
+	}
+	return fmt.Errorf("connection lost: %w", c.rerr)
+}
+
+// Send writes a request.
+func (c *Conn) Send(r *protocol.Request) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return c.write(b)
+}
+
+func (c *Conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// Close says goodbye and closes the socket.
+func (c *Conn) Close() {
+	_ = c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	_ = c.ws.Close()
+}
+
+// Done is closed when the reader has stopped.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Messages carry their send time as "~T<Unix ns>~" at the start of msg, so
+// that a receiver in any load process on this machine can measure the
+// latency against the same clock.
+func stampMsg(t time.Time, size int) string {
+	b := make([]byte, 0, max(size, 24))
+	b = append(b, "~T"...)
+	b = strconv.AppendInt(b, t.UnixNano(), 10)
+	b = append(b, '~')
+	for len(b) < size {
+		b = append(b, 'x')
+	}
+	return string(b)
+}
+
+// stampOf finds the send time in a message or a raw frame; 0 if none.
+func stampOf[T string | []byte](s T) int64 {
+	b := []byte(s)
+	i := bytes.Index(b, []byte("~T"))
+	if i < 0 {
+		return 0
+	}
+	var v int64
+	for _, ch := range b[i+2:] {
+		if ch == '~' {
+			return v
+		}
+		if ch < '0' || ch > '9' {
+			return 0
+		}
+		v = v*10 + int64(ch-'0')
+	}
+	return 0
+}
+
+// bitset is a set of small non-negative integers.
+type bitset struct {
+	w []uint64
+	n int
+}
+
+func newBitset(size int) bitset { return bitset{w: make([]uint64, (size+63)/64)} }
+
+// set adds i and reports whether it was new.
+func (b *bitset) set(i int) bool {
+	if i < 0 || i/64 >= len(b.w) {
+		return false
+	}
+	m := uint64(1) << (i % 64)
+	if b.w[i/64]&m != 0 {
+		return false
+	}
+	b.w[i/64] |= m
+	b.n++
+	return true
+}
+
+func (b *bitset) clear(i int) {
+	if i < 0 || i/64 >= len(b.w) {
+		return
+	}
+	m := uint64(1) << (i % 64)
+	if b.w[i/64]&m != 0 {
+		b.w[i/64] &^= m
+		b.n--
+	}
+}

@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/switchboard-io/switchboard/edge"
+)
+
+// absorb copies a report's errors and notes into the result, and notes the
+// load processes' CPU time since the previous report.
+func (x *run) absorb(rep *Report) {
+	if cpu, ok := rep.Counts[cCPU]; ok {
+		delete(rep.Counts, cCPU)
+		if x.res.Setup.LoadProcs > 0 {
+			x.res.Figures["load_cpu_seconds"] = round(float64(cpu-x.loadCPU)/1e6, 2)
+		}
+		x.loadCPU = cpu
+	}
+	if len(rep.Errors) > 0 && x.res.Errors == nil {
+		x.res.Errors = map[string]int64{}
+	}
+	for k, v := range rep.Errors {
+		x.res.Errors[k] += v
+	}
+	for _, n := range rep.Notes {
+		x.note(n)
+	}
+}
+
+// stats reads every server process's figures; nil when there is no debug
+// endpoint or it fails (noted).
+func (x *run) stats(ctx context.Context) []edge.DebugStats {
+	if len(x.debug) == 0 {
+		return nil
+	}
+	st, err := readStats(ctx, x.debug, true)
+	if err != nil {
+		x.note("reading the server's /debug/stats failed: " + err.Error())
+		return nil
+	}
+	return st
+}
+
+// profile saves a CPU profile of every server process, in the background,
+// and heap and goroutine profiles when heap.
+func (x *run) profile(ctx context.Context, label string, cpu, heap bool) {
+	dir := x.r.opt.ProfileDir
+	if dir == "" || len(x.debug) == 0 {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		x.note("profiles: " + err.Error())
+		return
+	}
+	for i, base := range x.debug {
+		name := fmt.Sprintf("%s-n%d-%s-proc%d", x.spec.Scenario, x.spec.N, label, i)
+		if cpu {
+			file := filepath.Join(dir, name+"-cpu.pb.gz")
+			path := fmt.Sprintf("/debug/pprof/profile?seconds=%d", x.r.opt.ProfileSeconds)
+			x.pwg.Add(1)
+			go func() {
+				defer x.pwg.Done()
+				x.saved(file, fetchProfile(ctx, base, path, file))
+			}()
+		}
+		if heap {
+			file := filepath.Join(dir, name+"-heap.pb.gz")
+			x.saved(file, fetchProfile(ctx, base, "/debug/pprof/heap?gc=1", file))
+			file = filepath.Join(dir, name+"-goroutine.pb.gz")
+			x.saved(file, fetchProfile(ctx, base, "/debug/pprof/goroutine", file))
+		}
+	}
+}
+
+func (x *run) saved(file string, err error) {
+	x.pmu.Lock()
+	defer x.pmu.Unlock()
+	if err != nil {
+		x.note(fmt.Sprintf("profile %s: %v", file, err))
+		return
+	}
+	x.res.Profiles = append(x.res.Profiles, file)
+}

@@ -1,0 +1,287 @@
+package bench
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// A run is split over load workers: child processes of the tool (or, in
+// tests, goroutines), each holding a slice of the users. The parent sends
+// each its Job, then Commands; a worker answers with Messages. Between
+// processes they travel as JSON lines on the child's stdin and stdout.
+
+// Job is one worker's share of a scenario.
+type Job struct {
+	Worker int    `json:"worker"`
+	Spec   Spec   `json:"spec"`
+	Target Target `json:"target"`
+	// Lo and Hi bound the global user indices this worker holds.
+	Lo int `json:"lo"`
+	Hi int `json:"hi"`
+	// SrcAddrs are the local addresses to spread connections over.
+	SrcAddrs []string `json:"srcAddrs,omitempty"`
+	// Concurrency bounds the connections being set up at once.
+	Concurrency int `json:"concurrency"`
+	// Prefix names the run's accounts (<prefix>-<index>) and channel.
+	Prefix string `json:"prefix"`
+	// Deadline (Unix ns) is when the worker gives up and stops by itself.
+	Deadline int64 `json:"deadline"`
+}
+
+// Commands a worker obeys after it has reported ready.
+const (
+	CmdStart  = "start"  // run one timed phase
+	CmdFinish = "finish" // close every connection and stop
+)
+
+// Command is a parent's instruction.
+type Command struct {
+	Cmd string `json:"cmd"`
+	// At is when the phase starts (Unix ns), the same for every worker.
+	At       int64         `json:"at,omitempty"`
+	Rate     float64       `json:"rate,omitempty"` // messages per second, all workers together
+	Duration time.Duration `json:"duration,omitempty"`
+}
+
+// Kinds of Message.
+const (
+	MsgProgress = "progress"
+	MsgReady    = "ready"  // setup done
+	MsgDone     = "done"   // a phase done
+	MsgClosed   = "closed" // connections closed; the worker ends
+	MsgFatal    = "fatal"  // the worker could not go on
+)
+
+// Message is a worker's report to its parent.
+type Message struct {
+	Type   string  `json:"type"`
+	Report *Report `json:"report,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// Report is what a worker measured: counters, first and last times of
+// kinds of events, latency histograms, and errors by kind.
+type Report struct {
+	Counts map[string]int64                  `json:"counts,omitempty"`
+	First  map[string]int64                  `json:"first,omitempty"` // Unix ns
+	Last   map[string]int64                  `json:"last,omitempty"`  // Unix ns
+	Hists  map[string]*hdrhistogram.Snapshot `json:"hists,omitempty"`
+	Errors map[string]int64                  `json:"errors,omitempty"`
+	Notes  []string                          `json:"notes,omitempty"`
+}
+
+// Names of counters, times and histograms.
+const (
+	cDialed    = "dialed"     // connections open
+	cLoggedIn  = "logged_in"  // logins answered with success
+	cJoined    = "joined"     // channel joins answered with success
+	cFailed    = "failed"     // connections, logins or joins that failed
+	cSent      = "sent"       // messages written
+	cReceived  = "received"   // messages received (peer or channel)
+	cSendOK    = "send_ok"    // onMessageSendSuccess
+	cSendErr   = "send_error" // onMessageSendError, or a failed write
+	cEvents    = "events"     // other events
+	cSettled   = "settled"    // members that have seen every member
+	cLateFrame = "late"       // messages from before the phase
+	cCPU       = "cpu_us"     // the load process's CPU time so far
+	cListMax   = "list_max"   // the longest onChannelUserList
+	cNotice    = "notice"     // a member's view changed (a time)
+	hConnect   = "connect"    // dial to login success
+	hLogin     = "login"      // login sent to success
+	hLatency   = "latency"    // message sent to received
+	hAck       = "ack"        // peer message sent to onMessageSendSuccess
+	hJoined    = "joined"     // join storm start to onChannelJoined
+	hSettled   = "settled"    // join storm start to a member's full view
+	hLag       = "send_lag"   // how late the sender was on its schedule
+)
+
+// merge adds o into r.
+func (r *Report) merge(o *Report, hists map[string]*Hist) {
+	if o == nil {
+		return
+	}
+	if r.Counts == nil {
+		r.Counts = map[string]int64{}
+		r.First = map[string]int64{}
+		r.Last = map[string]int64{}
+		r.Errors = map[string]int64{}
+	}
+	for k, v := range o.Counts {
+		if k == cListMax {
+			r.Counts[k] = max(r.Counts[k], v)
+			continue
+		}
+		r.Counts[k] += v
+	}
+	for k, v := range o.First {
+		if cur, ok := r.First[k]; !ok || v < cur {
+			r.First[k] = v
+		}
+	}
+	for k, v := range o.Last {
+		if v > r.Last[k] {
+			r.Last[k] = v
+		}
+	}
+	for k, v := range o.Errors {
+		r.Errors[k] += v
+	}
+	for k, s := range o.Hists {
+		h := hists[k]
+		if h == nil {
+			h = NewHist()
+			hists[k] = h
+		}
+		h.Merge(s)
+	}
+	r.Notes = appendUnique(r.Notes, o.Notes...)
+}
+
+func appendUnique(list []string, more ...string) []string {
+	for _, m := range more {
+		found := false
+		for _, l := range list {
+			if l == m {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// counters are a worker's running counts, read by the progress reports.
+type counters struct {
+	m map[string]*atomic.Int64 // made up front, never written after
+}
+
+func newCounters() *counters {
+	c := &counters{m: map[string]*atomic.Int64{}}
+	for _, k := range []string{cDialed, cLoggedIn, cJoined, cFailed, cSent, cReceived, cSendOK, cSendErr, cEvents, cSettled, cLateFrame, cListMax} {
+		c.m[k] = new(atomic.Int64)
+	}
+	return c
+}
+
+// add adds to a counter made by newCounters.
+func (c *counters) add(k string, n int64) { c.m[k].Add(n) }
+
+func (c *counters) get(k string) int64 { return c.m[k].Load() }
+
+// max raises a counter to v.
+func (c *counters) max(k string, v int64) {
+	a := c.m[k]
+	for {
+		cur := a.Load()
+		if v <= cur || a.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+func (c *counters) snapshot() map[string]int64 {
+	out := make(map[string]int64, len(c.m))
+	for k, v := range c.m {
+		if n := v.Load(); n != 0 {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// reset zeroes the counters of a phase.
+func (c *counters) reset(keys ...string) {
+	for _, k := range keys {
+		c.m[k].Store(0)
+	}
+}
+
+// errCounter counts errors by kind, keeping at most 32 kinds.
+type errCounter struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+func (e *errCounter) add(kind string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil {
+		e.m = map[string]int64{}
+	}
+	if _, ok := e.m[kind]; !ok && len(e.m) >= 32 {
+		kind = "other errors"
+	}
+	e.m[kind]++
+}
+
+func (e *errCounter) reset() {
+	e.mu.Lock()
+	e.m = nil
+	e.mu.Unlock()
+}
+
+func (e *errCounter) snapshot() map[string]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]int64, len(e.m))
+	for k, v := range e.m {
+		out[k] = v
+	}
+	return out
+}
+
+// marks keep the first and last time of kinds of events.
+type marks struct {
+	mu          sync.Mutex
+	first, last map[string]int64
+}
+
+func (m *marks) mark(k string, t time.Time) {
+	ns := t.UnixNano()
+	m.mu.Lock()
+	if m.first == nil {
+		m.first, m.last = map[string]int64{}, map[string]int64{}
+	}
+	if cur, ok := m.first[k]; !ok || ns < cur {
+		m.first[k] = ns
+	}
+	if ns > m.last[k] {
+		m.last[k] = ns
+	}
+	m.mu.Unlock()
+}
+
+func (m *marks) snapshot() (first, last map[string]int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	first, last = map[string]int64{}, map[string]int64{}
+	for k, v := range m.first {
+		first[k] = v
+	}
+	for k, v := range m.last {
+		last[k] = v
+	}
+	return first, last
+}
+
+func (m *marks) reset() {
+	m.mu.Lock()
+	m.first, m.last = nil, nil
+	m.mu.Unlock()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

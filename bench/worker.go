@@ -1,0 +1,347 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+// worker holds one slice of a run's users and drives them.
+type worker struct {
+	job     Job
+	spec    Spec
+	emit    func(Message)
+	cnt     *counters
+	errs    errCounter
+	marks   marks
+	ph      atomic.Pointer[phaseHists]
+	dialers []*websocket.Dialer
+	handler *Handler
+	// phaseStart (Unix ns) tells messages of this phase from late ones.
+	phaseStart atomic.Int64
+
+	mu    sync.Mutex
+	conns []*Conn
+}
+
+// phaseHists are the histograms of the current phase, all made up front so
+// that the readers look them up without a lock.
+type phaseHists map[string]*Hist
+
+func newPhaseHists() *phaseHists {
+	m := phaseHists{}
+	for _, k := range []string{hConnect, hLogin, hLatency, hAck, hJoined, hSettled, hLag} {
+		m[k] = NewHist()
+	}
+	return &m
+}
+
+// RunWorker runs one worker until its parent says finish, its commands end,
+// or its job's deadline passes. It reports through emit.
+func RunWorker(ctx context.Context, job Job, cmds <-chan Command, emit func(Message)) {
+	ctx, cancel := context.WithDeadline(ctx, time.Unix(0, job.Deadline))
+	defer cancel()
+	w := &worker{job: job, spec: job.Spec.withDefaults(), emit: emit, cnt: newCounters()}
+	w.ph.Store(newPhaseHists())
+	w.handler = &Handler{Event: w.onEvent, ChannelMsg: w.onChannelMsg}
+	srcs := job.SrcAddrs
+	if len(srcs) == 0 {
+		srcs = []string{""}
+	}
+	for _, s := range srcs {
+		w.dialers = append(w.dialers, newDialer(s))
+	}
+	defer w.closeAll()
+
+	stop := w.progressLoop(ctx)
+	defer stop()
+	w.setup(ctx)
+	if ctx.Err() != nil {
+		emit(Message{Type: MsgFatal, Error: "the setup did not finish before the run's deadline"})
+		return
+	}
+	emit(Message{Type: MsgReady, Report: w.report()})
+	for {
+		select {
+		case cmd, ok := <-cmds:
+			if !ok {
+				return
+			}
+			switch cmd.Cmd {
+			case CmdStart:
+				w.phase(ctx, cmd)
+				if ctx.Err() != nil {
+					emit(Message{Type: MsgFatal, Error: "a phase did not finish before the run's deadline"})
+					return
+				}
+				emit(Message{Type: MsgDone, Report: w.report()})
+			case CmdFinish:
+				w.closeAll()
+				emit(Message{Type: MsgClosed, Report: w.report()})
+				return
+			}
+		case <-ctx.Done():
+			emit(Message{Type: MsgFatal, Error: "the run's deadline passed"})
+			return
+		}
+	}
+}
+
+func (w *worker) progressLoop(ctx context.Context) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				w.emit(Message{Type: MsgProgress, Report: &Report{Counts: w.cnt.snapshot()}})
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func (w *worker) hist(k string) *Hist { return (*w.ph.Load())[k] }
+
+func (w *worker) account(i int) string { return account(w.job.Prefix, i) }
+
+// index is the user index of one of the run's accounts, or -1.
+func (w *worker) index(acc string) int {
+	rest, ok := strings.CutPrefix(acc, w.job.Prefix+"-")
+	if !ok {
+		return -1
+	}
+	i, err := strconv.Atoi(rest)
+	if err != nil {
+		return -1
+	}
+	return i
+}
+
+// setup opens the worker's connections, logged in (and in the channel for
+// fanout) as the scenario needs, a bounded number at a time.
+func (w *worker) setup(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, w.spec.Timeout)
+	defer cancel()
+	login := w.spec.Scenario != Login
+	conc := max(1, w.job.Concurrency)
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	n := w.job.Hi - w.job.Lo
+	conns := make([]*Conn, n)
+	for k := 0; k < n; k++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			w.cnt.add(cFailed, int64(n-k))
+			w.errs.add("setup: not started before the timeout")
+			break
+		}
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			i := w.job.Lo + k
+			conns[k] = w.open(ctx, i, login, w.spec.Scenario == Fanout && i < w.spec.N)
+		}(k)
+	}
+	wg.Wait()
+	w.mu.Lock()
+	for _, c := range conns {
+		if c != nil {
+			w.conns = append(w.conns, c)
+		}
+	}
+	w.mu.Unlock()
+	if w.spec.Scenario == Fanout {
+		// Let the join notifications of the setup drain before anything is
+		// measured.
+		w.waitQuiet(ctx, func() int64 { return w.cnt.get(cEvents) }, nil, time.Second, w.spec.Timeout)
+	}
+}
+
+// open connects user i; nil if it failed (counted and classified).
+func (w *worker) open(ctx context.Context, i int, login, join bool) *Conn {
+	nd := len(w.dialers)
+	urls := w.job.Target.URLs
+	// Every edge gets connections from every source address.
+	url := urls[i%len(urls)]
+	d := w.dialers[(i/len(urls))%nd]
+	t0 := time.Now()
+	o := DialOptions{Index: i, Account: w.account(i), Handler: w.handler}
+	if w.spec.Scenario == Join {
+		o.Members = w.spec.N
+	}
+	c, err := Dial(ctx, d, url, o)
+	if err != nil {
+		w.failed("dial", err)
+		return nil
+	}
+	w.cnt.add(cDialed, 1)
+	if login {
+		ev, at, err := c.Call(ctx, w.loginReq(c), isAnswerTo(protocol.OpLogin))
+		if err == nil && ev.Ev != protocol.EvLoginSuccess {
+			err = eventError(&ev)
+		}
+		if err != nil {
+			w.failed("login", err)
+			c.Close()
+			return nil
+		}
+		w.cnt.add(cLoggedIn, 1)
+		w.hist(hConnect).Record(at.Sub(t0))
+		w.marks.mark(cLoggedIn, at)
+	}
+	if join {
+		r := &protocol.Request{Op: protocol.OpChannelJoin, ChannelID: channelName(w.job.Prefix)}
+		ev, _, err := c.Call(ctx, r, isAnswerTo(protocol.OpChannelJoin))
+		if err == nil && ev.Ev != protocol.EvChannelJoined {
+			err = eventError(&ev)
+		}
+		if err != nil {
+			w.failed("join", err)
+			c.Close()
+			return nil
+		}
+		w.cnt.add(cJoined, 1)
+	}
+	return c
+}
+
+func (w *worker) loginReq(c *Conn) *protocol.Request {
+	return &protocol.Request{Op: protocol.OpLogin, AppID: w.job.Target.App, Account: c.Account, Token: w.job.Target.tokenFor(c.Account)}
+}
+
+// isAnswerTo matches the success or failure callback of op.
+func isAnswerTo(op string) func(*protocol.Event) bool {
+	return func(ev *protocol.Event) bool {
+		switch op {
+		case protocol.OpLogin:
+			return ev.Ev == protocol.EvLoginSuccess || ev.Ev == protocol.EvLoginFailed || ev.Ev == protocol.EvError
+		case protocol.OpChannelJoin:
+			return ev.Ev == protocol.EvChannelJoined || ev.Ev == protocol.EvChannelJoinFailed ||
+				(ev.Ev == protocol.EvError && ev.Name == op)
+		case protocol.OpLogout:
+			return ev.Ev == protocol.EvLogout
+		}
+		return false
+	}
+}
+
+func eventError(ev *protocol.Event) error {
+	if ev.Desc != "" {
+		return fmt.Errorf("%s %d (%s)", ev.Ev, ev.Ecode, ev.Desc)
+	}
+	return fmt.Errorf("%s %d", ev.Ev, ev.Ecode)
+}
+
+func (w *worker) failed(stage string, err error) {
+	w.cnt.add(cFailed, 1)
+	w.errs.add(stage + ": " + classify(err))
+}
+
+// classify names an error without the addresses and ports that would make
+// every occurrence different.
+func classify(err error) string {
+	var errno syscall.Errno
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &errno):
+		return errno.Error()
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timeout"
+	}
+	s := err.Error()
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
+}
+
+// report is what the worker has measured since the phase began.
+func (w *worker) report() *Report {
+	r := &Report{Counts: w.cnt.snapshot(), Errors: w.errs.snapshot(), Hists: map[string]*hdrhistogram.Snapshot{}}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		r.Counts[cCPU] = ru.Utime.Sec*1e6 + ru.Utime.Usec + ru.Stime.Sec*1e6 + ru.Stime.Usec
+	}
+	r.First, r.Last = w.marks.snapshot()
+	for k, h := range *w.ph.Load() {
+		if h.Count() > 0 {
+			r.Hists[k] = h.Export()
+		}
+	}
+	w.mu.Lock()
+	var lost int64
+	if w.spec.Scenario == Join {
+		// How far the members that never saw everyone got.
+		var unsettled, missing int64
+		for _, c := range w.conns {
+			if n := int64(c.seenN.Load()); n < int64(w.spec.N) {
+				unsettled++
+				missing += int64(w.spec.N) - n
+			}
+		}
+		if unsettled > 0 {
+			r.Counts["unsettled"], r.Counts["missing"] = unsettled, missing
+		}
+	}
+	for _, c := range w.conns {
+		select {
+		case <-c.done:
+			lost++
+			if c.lossReported.CompareAndSwap(false, true) {
+				r.Errors["lost: "+classify(c.closedErr())]++
+			}
+		default:
+		}
+	}
+	w.mu.Unlock()
+	if lost > 0 {
+		r.Counts["lost"] = lost
+	}
+	return r
+}
+
+// closeAll closes every connection and waits (briefly) for the readers.
+func (w *worker) closeAll() {
+	w.mu.Lock()
+	conns := w.conns
+	w.conns = nil
+	w.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	deadline := time.After(5 * time.Second)
+	for _, c := range conns {
+		select {
+		case <-c.done:
+		case <-deadline:
+			return
+		}
+	}
+}
