@@ -317,11 +317,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.Metrics.Connection(1)
 	s.mu.Unlock()
-	c.run()
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.Metrics.Connection(-1)
-	s.mu.Unlock()
+	// The connection's reader is a goroutine of its own, started with a
+	// small stack: the HTTP server's goroutine, with its deeper stack and
+	// its buffers, ends here.
+	go func() {
+		c.run()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.Metrics.Connection(-1)
+		s.mu.Unlock()
+	}()
 }
 
 func contains(list []string, s string) bool {

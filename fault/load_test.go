@@ -217,16 +217,3 @@ func report(t *testing.T, format string, args ...any) {
 	t.Log(line)
 	fmt.Fprintln(os.Stderr, line)
 }
-
-// leavesOf returns the accounts some client saw leave the lobby.
-func (f *fleet) leavesOf(observers ...*client) map[string]time.Time {
-	out := map[string]time.Time{}
-	for _, o := range observers {
-		for _, e := range o.Events() {
-			if e.Ev == protocol.EvChannelUserLeaved && e.ChannelID == lobby {
-				out[e.Account] = time.Time{}
-			}
-		}
-	}
-	return out
-}
