@@ -30,11 +30,8 @@ func (c *conn) adopt(r *protocol.Request) {
 	sess := newSession(c.srv, r.AppID, r.Account, 0)
 	sess.sid = r.Session
 	// The client's count goes on from where it was; frames the old edge
-	// passes on (addressed to the session) count from there. Until the
-	// workers have moved the record, frames for the account that are not
-	// addressed to the session are the old edge's to keep and pass on.
+	// passes on count from there.
 	sess.sent, sess.base = r.N, r.N
-	sess.adopting = true
 	if err := c.srv.addSession(sess); err != nil {
 		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
 		return
@@ -51,20 +48,7 @@ func (c *conn) adopt(r *protocol.Request) {
 			c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
 			return
 		}
-		ct := reply.ConnTimeout
-		if ct <= 0 {
-			ct = c.srv.cfg.ConnTimeout
-		}
-		sess.mu.Lock()
-		sess.rev = reply.Rev
-		sess.rec.SID, sess.rec.Edge, sess.rec.ConnTimeout, sess.rec.Expires = sess.sid, c.srv.cfg.ID, ct, reply.Expires
-		sess.rec.Since = time.Now().UnixMilli()
-		sess.connTimeout = time.Duration(ct) * time.Second
-		sess.adopting = false
-		if reply.Expires > 0 {
-			sess.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), sess.tokenExpired)
-		}
-		sess.mu.Unlock()
+		sess.settle(reply)
 		c.srv.rejoinLocal(sess, reply.Channels)
 		c.mu.Lock()
 		c.sess = sess
@@ -133,7 +117,44 @@ func (s *session) movedAway(n uint64) {
 		}
 	}
 	s.mu.Unlock()
+	s.srv.rememberMove(userKey{s.app, s.account}, s.sid)
 	s.end(-1, nil, CloseSessionLost, "session resumed elsewhere")
+}
+
+// moveMemory is how long an edge passes on what comes for a session that
+// moved away: messages published before the move may still be on their way.
+const moveMemory = 10 * time.Second
+
+// rememberMove notes that the account's session sid moved away.
+func (s *Server) rememberMove(k userKey, sid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.moved == nil {
+		s.moved = map[userKey]movedSession{}
+	}
+	now := time.Now()
+	for k, m := range s.moved {
+		if now.After(m.until) {
+			delete(s.moved, k)
+		}
+	}
+	s.moved[k] = movedSession{sid: sid, until: now.Add(moveMemory)}
+}
+
+// movedTo returns the ID of the account's session that moved away from
+// here a moment ago, if any.
+func (s *Server) movedTo(k userKey) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.moved[k]; ok && time.Now().Before(m.until) {
+		return m.sid
+	}
+	return ""
+}
+
+type movedSession struct {
+	sid   string
+	until time.Time
 }
 
 // passOn sends a frame of this session to the edge it moved to, addressed

@@ -133,19 +133,7 @@ func (c *conn) login(r *protocol.Request) {
 			c.fail(r, err)
 			return
 		}
-		ct := reply.ConnTimeout
-		if ct <= 0 {
-			ct = c.srv.cfg.ConnTimeout
-		}
-		sess.mu.Lock()
-		sess.rev = reply.Rev
-		sess.rec.SID, sess.rec.Edge, sess.rec.ConnTimeout, sess.rec.Expires = sess.sid, c.srv.cfg.ID, ct, reply.Expires
-		sess.rec.Since = time.Now().UnixMilli()
-		sess.connTimeout = time.Duration(ct) * time.Second
-		if reply.Expires > 0 {
-			sess.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), sess.tokenExpired)
-		}
-		sess.mu.Unlock()
+		sess.settle(reply)
 		// The connection has its session before the client hears of it:
 		// a request sent on onLoginSuccess must find it. Frames for the
 		// session before attach wait in its buffer and follow the login.

@@ -103,6 +103,7 @@ type Server struct {
 	mu       sync.Mutex
 	users    map[userKey]*userEntry
 	sessions map[string]*session
+	moved    map[userKey]movedSession // sessions that moved away a moment ago
 	conns    map[*conn]struct{}
 	closing  bool
 

@@ -37,10 +37,14 @@ type session struct {
 	grace       *time.Timer
 	expiry      *time.Timer
 	ended       bool
-	movedOut    bool     // ended because the client resumed on another edge
-	adopting    bool     // taken over from another edge, not yet confirmed
-	channels    []string // joined on this edge, in join order (channels.go)
-	rate        rateWindow
+	movedOut    bool // ended because the client resumed on another edge
+	// recent are the reply subjects of the latest peer messages: a message
+	// can reach a session that moves twice, directly and passed on by the
+	// edge it left, and is queued once.
+	recent    map[string]struct{}
+	recentLog []string
+	channels  []string // joined on this edge, in join order (channels.go)
+	rate      rateWindow
 }
 
 // pendingAck is a peer message whose sender waits until the client has
@@ -88,6 +92,10 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 			return s.passOn(frame.data, reply) == nil
 		}
 		return false
+	}
+	if reply != "" && s.seen(reply) {
+		s.mu.Unlock()
+		return true
 	}
 	s.sent++
 	s.buf = append(s.buf, frame)
@@ -317,6 +325,14 @@ func (s *Server) refreshLoop() {
 func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 	sid := m.Header.Get(protocol.HdrSession)
 	sess := s.target(k, sid)
+	if sess == nil && sid == "" {
+		if to := s.movedTo(k); to != "" {
+			// The account's session just moved to another edge: pass it on.
+			_ = s.nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.Reply, Data: m.Data,
+				Header: nats.Header{protocol.HdrSession: []string{to}}})
+			return
+		}
+	}
 	if sess == nil {
 		// A delivery for a session that is not (or no longer) here is
 		// another edge's to answer; only an account with no session here
@@ -346,12 +362,6 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 			sess.end(-1, &ev, CloseSessionLost, "session ended")
 		}
 	default:
-		sess.mu.Lock()
-		adopting := sess.adopting
-		sess.mu.Unlock()
-		if adopting && sid == "" {
-			return // the old edge passes it on
-		}
 		if !sess.deliver(m.Data, m.Reply) && m.Reply != "" {
 			s.peers.refuse(m.Reply)
 		}
@@ -399,4 +409,43 @@ func (w *rateWindow) add(now time.Time) {
 		w.n = 0
 	}
 	w.n++
+}
+
+// settle takes the workers' answer to a login or a resume: the session
+// record's revision, its conn timeout (or the edge's default) and the
+// token's expiry, whose timer it starts.
+func (s *session) settle(reply *protocol.Reply) {
+	ct := reply.ConnTimeout
+	if ct <= 0 {
+		ct = s.srv.cfg.ConnTimeout
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rev = reply.Rev
+	s.rec = kv.Session{SID: s.sid, Edge: s.srv.cfg.ID, Since: time.Now().UnixMilli(), ConnTimeout: ct, Expires: reply.Expires}
+	s.connTimeout = time.Duration(ct) * time.Second
+	if reply.Expires > 0 {
+		s.expiry = time.AfterFunc(time.Until(time.Unix(reply.Expires, 0)), s.tokenExpired)
+	}
+}
+
+// recentReplies bounds the reply subjects a session remembers.
+const recentReplies = 512
+
+// seen reports whether a peer message with this reply subject was queued
+// already, and remembers it. s.mu is held.
+func (s *session) seen(reply string) bool {
+	if _, ok := s.recent[reply]; ok {
+		return true
+	}
+	if s.recent == nil {
+		s.recent = map[string]struct{}{}
+	}
+	s.recent[reply] = struct{}{}
+	s.recentLog = append(s.recentLog, reply)
+	if len(s.recentLog) > recentReplies {
+		delete(s.recent, s.recentLog[0])
+		s.recentLog = s.recentLog[1:]
+	}
+	return false
 }

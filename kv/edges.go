@@ -40,30 +40,14 @@ func (s *Store) DropEdge(ctx context.Context, edge string) error {
 // WatchDeadEdges calls fn with the ID of every edge whose lease ends (expired
 // or dropped), until ctx ends.
 func (s *Store) WatchDeadEdges(ctx context.Context, fn func(edge string)) error {
-	w, err := s.edges.WatchAll(ctx, njs.UpdatesOnly())
-	if err != nil {
-		return err
-	}
-	go func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil || e.Operation() != njs.KeyValuePurge || strings.HasPrefix(e.Key(), deadPrefix) {
-					continue
-				}
-				if edge, err := subjects.Decode(e.Key()); err == nil {
-					fn(edge)
-				}
-			}
+	return watchExpiries(ctx, s.edges, ">", func(key string) {
+		if strings.HasPrefix(key, deadPrefix) {
+			return
 		}
-	}()
-	return nil
+		if edge, err := subjects.Decode(key); err == nil {
+			fn(edge)
+		}
+	})
 }
 
 // ClaimDeadEdge reports whether the caller is the one worker to clean up

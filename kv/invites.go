@@ -115,32 +115,13 @@ func (s *Store) StartInviteTimer(ctx context.Context, k InviteKey, token string,
 // timer that expires, until ctx ends. Every watcher sees every expiry; fn
 // uses UpdateInvite so that only one of them acts on it.
 func (s *Store) WatchInviteTimers(ctx context.Context, fn func(k InviteKey, token string)) error {
-	w, err := s.invites.Watch(ctx, "*.*.*.*.*", njs.UpdatesOnly())
-	if err != nil {
-		return err
-	}
-	go func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil || e.Operation() != njs.KeyValuePurge {
-					continue
-				}
-				p, err := subjects.SplitKey(e.Key())
-				if err != nil || len(p) != 5 {
-					continue
-				}
-				fn(InviteKey{App: p[0], Caller: p[1], Callee: p[2], Channel: p[3]}, p[4])
-			}
+	return watchExpiries(ctx, s.invites, "*.*.*.*.*", func(key string) {
+		p, err := subjects.SplitKey(key)
+		if err != nil || len(p) != 5 {
+			return
 		}
-	}()
-	return nil
+		fn(InviteKey{App: p[0], Caller: p[1], Callee: p[2], Channel: p[3]}, p[4])
+	})
 }
 
 // InviteRef names one of a callee's pending invitations.

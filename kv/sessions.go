@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	njs "github.com/nats-io/nats.go/jetstream"
-
 	"github.com/switchboard-io/switchboard/subjects"
 )
 
@@ -94,32 +92,11 @@ func (s *Store) EndSession(ctx context.Context, app, account, sid, edge string) 
 // (its edge stopped refreshing it), until ctx ends. Sessions ended by
 // EndSession are not reported.
 func (s *Store) WatchExpiredSessions(ctx context.Context, fn func(app, account string)) error {
-	w, err := s.sessions.WatchAll(ctx, njs.UpdatesOnly())
-	if err != nil {
-		return err
-	}
-	go func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil || e.Operation() != njs.KeyValuePurge {
-					continue
-				}
-				parts, err := subjects.SplitKey(e.Key())
-				if err != nil || len(parts) != 2 {
-					continue
-				}
-				fn(parts[0], parts[1])
-			}
+	return watchExpiries(ctx, s.sessions, ">", func(key string) {
+		if parts, err := subjects.SplitKey(key); err == nil && len(parts) == 2 {
+			fn(parts[0], parts[1])
 		}
-	}()
-	return nil
+	})
 }
 
 // UserChannels is the set of channels one session of an account is in.

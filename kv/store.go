@@ -163,3 +163,29 @@ func (s *Store) putTTL(ctx context.Context, b njs.KeyValue, key string, value []
 	}
 	return ack.Sequence, nil
 }
+
+// watchExpiries calls fn with the key of every entry of b under filter that
+// expires by its TTL (or is purged), one call at a time, until ctx ends.
+func watchExpiries(ctx context.Context, b njs.KeyValue, filter string, fn func(key string)) error {
+	w, err := b.Watch(ctx, filter, njs.UpdatesOnly())
+	if err != nil {
+		return err
+	}
+	go func() {
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e != nil && e.Operation() == njs.KeyValuePurge {
+					fn(e.Key())
+				}
+			}
+		}
+	}()
+	return nil
+}
