@@ -312,13 +312,26 @@ func (s *Server) refreshLoop() {
 			all = append(all, sess)
 		}
 		s.mu.Unlock()
+		// Many at a time: one after another, a round over thousands of
+		// sessions could outlast the TTL it renews.
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, refreshParallel)
 		for _, sess := range all {
-			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
-			sess.refresh(ctx)
-			cancel()
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+				sess.refresh(ctx)
+				cancel()
+			}()
 		}
+		wg.Wait()
 	}
 }
+
+// refreshParallel bounds the session refreshes under way at once.
+const refreshParallel = 64
 
 // onUserMsg handles a delivery on an account's subject: a peer message, an
 // event from a worker, or a kick.

@@ -54,14 +54,14 @@ func EdgeConfig() edge.Config {
 	c.Ping = 2 * time.Second
 	c.RequestTimeout = 3 * time.Second
 	c.MessageTimeout = 3 * time.Second
-	c.SessionTTL = 3 * time.Second
+	c.SessionTTL = 15 * time.Second
 	return c
 }
 
 // WorkerConfig is the worker configuration tests start from.
 func WorkerConfig() handlers.Config {
 	c := handlers.DefaultConfig()
-	c.SessionTTL = 3 * time.Second
+	c.SessionTTL = 15 * time.Second
 	c.RequestTimeout = 3 * time.Second
 	// Invitations: short enough that timeout tests run in seconds, long
 	// enough that a call answered at once never races its timer.
