@@ -199,10 +199,11 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		cancel:   cancel,
 	}
 	s.upgrader = websocket.Upgrader{
-		// Reads reuse the HTTP server's buffer; write buffers are taken
-		// from a pool while a frame is written: an idle connection holds
-		// neither.
-		ReadBufferSize:  0,
+		// A small read buffer of its own, rather than the HTTP server's
+		// 4 KB one: an idle connection keeps its read buffer for life.
+		// Larger frames are read through it. Write buffers are taken from a
+		// pool while a frame is written: an idle connection holds none.
+		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{protocol.Subprotocol},
