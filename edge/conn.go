@@ -48,6 +48,7 @@ type conn struct {
 	sess      *session // nil until login or resume, and after logout
 	loggingIn bool
 	calls     serial // worker calls before login
+	in        inbox  // frames read and not yet handled
 }
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
@@ -65,6 +66,9 @@ func (c *conn) run() {
 	hello, _ := json.Marshal(protocol.Event{Ev: protocol.EvHello, V: protocol.Version, Ping: int(c.srv.cfg.Ping / time.Millisecond)})
 	c.send(newFrame(hello))
 	c.readLoop()
+	// The frames read before the connection ended are handled while it
+	// still has its session (a client's logout just before it goes).
+	c.drain()
 	close(c.readDone)
 	c.closeWith(0, "")
 	c.mu.Lock()
@@ -103,16 +107,7 @@ func (c *conn) readLoop() {
 		default:
 		}
 		_ = alive()
-		if typ != websocket.TextMessage {
-			c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "frames must be JSON text"))
-			continue
-		}
-		var r protocol.Request
-		if err := json.Unmarshal(data, &r); err != nil || r.Op == "" {
-			c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "a frame must be a JSON object with an op"))
-			continue
-		}
-		c.dispatch(&r)
+		c.put(typ, data)
 	}
 }
 

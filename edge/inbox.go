@@ -1,0 +1,117 @@
+package edge
+
+import (
+	"encoding/json"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard-io/switchboard/protocol"
+)
+
+// A connection's reader only reads frames; decoding and handling them runs
+// on a goroutine that exists while there are frames to handle. The reader's
+// stack then stays as small as reading needs, and an idle connection's one
+// goroutine costs little memory. The inbox is bounded: a client that sends
+// faster than its requests are handled waits, in TCP, for the edge.
+
+// maxInbox bounds the frames of one connection waiting to be handled.
+const maxInbox = 64
+
+type inbox struct {
+	mu      sync.Mutex
+	q       []inFrame
+	running bool
+	space   chan struct{} // closed when a waiting reader may go on
+	drained chan struct{} // closed when the handler has nothing left
+}
+
+type inFrame struct {
+	typ  int
+	data []byte
+}
+
+// put queues a frame for handling, waiting while the inbox is full.
+func (c *conn) put(typ int, data []byte) {
+	in := &c.in
+	in.mu.Lock()
+	for len(in.q) >= maxInbox {
+		if in.space == nil {
+			in.space = make(chan struct{})
+		}
+		space := in.space
+		in.mu.Unlock()
+		select {
+		case <-space:
+		case <-c.done:
+			return // the connection closes: the frame is not handled
+		}
+		in.mu.Lock()
+	}
+	in.q = append(in.q, inFrame{typ, data})
+	start := !in.running
+	in.running = true
+	in.mu.Unlock()
+	if start {
+		go c.handleFrames()
+	}
+}
+
+// handleFrames handles queued frames in order until none is left.
+func (c *conn) handleFrames() {
+	in := &c.in
+	for {
+		in.mu.Lock()
+		if len(in.q) == 0 {
+			in.running = false
+			in.q = nil
+			if in.drained != nil {
+				close(in.drained)
+				in.drained = nil
+			}
+			in.mu.Unlock()
+			return
+		}
+		f := in.q[0]
+		in.q[0] = inFrame{}
+		in.q = in.q[1:]
+		if in.space != nil && len(in.q) < maxInbox/2 {
+			close(in.space)
+			in.space = nil
+		}
+		in.mu.Unlock()
+		c.handle(f.typ, f.data)
+	}
+}
+
+// handle decodes one frame and dispatches it. A frame read before the
+// connection closed is handled even after: a client's last request (a
+// logout before it goes) counts.
+func (c *conn) handle(typ int, data []byte) {
+	if typ != websocket.TextMessage {
+		c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "frames must be JSON text"))
+		return
+	}
+	var r protocol.Request
+	if err := json.Unmarshal(data, &r); err != nil || r.Op == "" {
+		c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "a frame must be a JSON object with an op"))
+		return
+	}
+	c.dispatch(&r)
+}
+
+// drain waits until every frame read so far has been handled.
+func (c *conn) drain() {
+	in := &c.in
+	in.mu.Lock()
+	if !in.running {
+		in.mu.Unlock()
+		return
+	}
+	if in.drained == nil {
+		in.drained = make(chan struct{})
+	}
+	ch := in.drained
+	in.mu.Unlock()
+	<-ch
+}
