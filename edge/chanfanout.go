@@ -196,6 +196,9 @@ func (s *Server) lookupChannel(app, name string) *channel {
 
 // onMsg fans one arrival out to the local members.
 func (ch *channel) onMsg(m *nats.Msg) {
+	if tok := m.Header.Get(hdrChanMsg); tok != "" && m.Header.Get(protocol.HdrEdge) == ch.srv.cfg.ID {
+		ch.srv.channelSendBack(tok)
+	}
 	d := delivery{f: newSharedFrame(m.Data), from: m.Header.Get(protocol.HdrFrom)}
 	d.mrev, _ = strconv.ParseUint(m.Header.Get(protocol.HdrMemberRev), 10, 64)
 	d.arev, _ = strconv.ParseUint(m.Header.Get(protocol.HdrAttrRev), 10, 64)

@@ -165,7 +165,7 @@ func (s *Server) leaveLocal(sess *session, chans []string) {
 // the user's rate (checked as the request arrives) and the channel's, the
 // edge publishes the message frame to the channel's subject itself, and
 // every edge with members there delivers it. The sender gets
-// onMessageSendSuccess once it is published.
+// onMessageSendSuccess when the message comes back to this edge.
 func (s *Server) channelSend(_ *conn, sess *session, r *protocol.Request) {
 	if r.MsgID == "" {
 		r.MsgID = randomID(12)
@@ -220,15 +220,16 @@ func (s *Server) publishChannelMsg(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, err))
 		return
 	}
+	tok := s.trackChannelSend(sess, r)
 	m := &nats.Msg{Subject: ch.key.subject(), Data: data, Header: nats.Header{
 		protocol.HdrFrom: []string{sess.account},
 		protocol.HdrEdge: []string{s.cfg.ID},
+		hdrChanMsg:       []string{tok},
 	}}
 	if err := s.nc.PublishMsg(m); err != nil {
-		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindUnavailable, "the service is unreachable")))
-		return
+		s.failChannelSend(tok, protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
 	}
-	sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: r.MsgID})
+	// The success comes when the message comes back (chansend.go).
 }
 
 // observe follows a channel that no local session is in, for ObserveLinger

@@ -225,11 +225,12 @@ func (s *Server) drain(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	waitSessions(ctx, movers, func(*session) bool { return true })
-	// Answers to the peer messages this edge sent come to its inbox:
-	// wait for them, so that their senders, wherever they are now, get them.
+	// Answers to the peer messages this edge sent come to its inbox, and
+	// its channel messages come back to it: wait for them, so that their
+	// senders, wherever they are now, get them.
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for s.peers.waiting() > 0 {
+	for s.peers.waiting()+s.chanSendsWaiting() > 0 {
 		select {
 		case <-ctx.Done():
 			return

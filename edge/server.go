@@ -100,12 +100,13 @@ type Server struct {
 
 	upgrader websocket.Upgrader
 
-	mu       sync.Mutex
-	users    map[userKey]*userEntry
-	sessions map[string]*session
-	moved    map[userKey]movedSession // sessions that moved away a moment ago
-	conns    map[*conn]struct{}
-	closing  bool
+	mu        sync.Mutex
+	users     map[userKey]*userEntry
+	sessions  map[string]*session
+	moved     map[userKey]movedSession // sessions that moved away a moment ago
+	chanSends chanSends                // channel messages waiting to come back
+	conns     map[*conn]struct{}
+	closing   bool
 
 	// Metrics, when set before Serve, count connections, sessions,
 	// requests and deliveries.
