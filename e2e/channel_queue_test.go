@@ -106,8 +106,8 @@ func TestSlowMember_IsDisconnectedAndHoldsUpNoOne(t *testing.T) {
 			switch {
 			case !errors.As(err, &ce):
 				closed <- fmt.Sprintf("slow's connection ended without a close frame: %v", err)
-			case ce.Code != edge.CloseSlowConsumer:
-				closed <- fmt.Sprintf("slow's connection closed with %d %q, want %d", ce.Code, ce.Text, edge.CloseSlowConsumer)
+			case ce.Code != protocol.CloseSlowConsumer:
+				closed <- fmt.Sprintf("slow's connection closed with %d %q, want %d", ce.Code, ce.Text, protocol.CloseSlowConsumer)
 			default:
 				closed <- ""
 			}

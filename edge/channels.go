@@ -280,7 +280,7 @@ type Stats struct {
 	// subscription each, however many local members a channel has.
 	Channels int
 	// SlowConsumers counts the connections closed so far for not reading
-	// their frames fast enough (CloseSlowConsumer).
+	// their frames fast enough (protocol.CloseSlowConsumer).
 	SlowConsumers uint64
 }
 

@@ -10,14 +10,6 @@ import (
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
-// WebSocket close codes the edge uses besides the standard ones.
-const (
-	CloseKicked       = 4001 // another login took the account
-	CloseTokenExpired = 4002 // the token expired while online
-	CloseSlowConsumer = 4008 // the client did not read fast enough
-	CloseSessionLost  = 4009 // the session ended under the connection
-)
-
 // conn is one client WebSocket: a reader (the HTTP handler's goroutine) and,
 // while there is something to write, a writer fed by a bounded queue.
 type conn struct {
@@ -254,7 +246,7 @@ func (c *conn) pop() *frame {
 }
 
 // send queues a frame. A client that lets SendQueue frames pile up is
-// disconnected (CloseSlowConsumer) rather than allowed to hold memory or
+// disconnected (protocol.CloseSlowConsumer) rather than allowed to hold memory or
 // slow anyone else down; its session waits for a resume as after any drop.
 func (c *conn) send(f *frame) bool {
 	return c.push(false, f)
@@ -292,7 +284,7 @@ func (c *conn) closeSlow() {
 		c.srv.slowConsumers.Add(1)
 		c.srv.Metrics.SlowConsumer()
 		c.slow = true
-		c.closeM = websocket.FormatCloseMessage(CloseSlowConsumer, "slow consumer: outgoing queue full")
+		c.closeM = websocket.FormatCloseMessage(protocol.CloseSlowConsumer, "slow consumer: outgoing queue full")
 		close(c.done)
 		c.qmu.Lock()
 		c.kickLocked()

@@ -118,7 +118,7 @@ func (s *session) movedAway(n uint64) {
 	}
 	s.mu.Unlock()
 	s.srv.rememberMove(userKey{s.app, s.account}, s.sid)
-	s.end(-1, nil, CloseSessionLost, "session resumed elsewhere")
+	s.end(-1, nil, protocol.CloseSessionLost, "session resumed elsewhere")
 }
 
 // moveMemory is how long an edge passes on what comes for a session that

@@ -155,7 +155,7 @@ func (c *conn) loginDone(sess *session) {
 // tokenExpired ends a session whose token expired while it was online.
 func (s *session) tokenExpired() {
 	ev := protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutTokenExpired}
-	s.end(protocol.LogoutTokenExpired, &ev, CloseTokenExpired, "token expired")
+	s.end(protocol.LogoutTokenExpired, &ev, protocol.CloseTokenExpired, "token expired")
 }
 
 // logout ends the session at the client's request; the connection stays

@@ -180,7 +180,7 @@ func (s *session) attach(c *conn, n uint64, resume bool) bool {
 			old.sess = nil
 		}
 		old.mu.Unlock()
-		old.closeWith(CloseSessionLost, "session resumed elsewhere")
+		old.closeWith(protocol.CloseSessionLost, "session resumed elsewhere")
 	}
 	s.ack(n)
 	return true
@@ -290,7 +290,7 @@ func (s *session) refresh(ctx context.Context) {
 		// Another login took the account; its kick is on the way.
 	case errors.Is(err, kv.ErrNotFound):
 		ev := protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutNet}
-		s.end(-1, &ev, CloseSessionLost, "session expired")
+		s.end(-1, &ev, protocol.CloseSessionLost, "session expired")
 	default:
 		s.srv.log.Warn("session refresh failed", "err", err)
 	}
@@ -370,9 +370,9 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 			ev = protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutOther}
 		}
 		if kind == protocol.DeliverKick {
-			sess.end(-1, &ev, CloseKicked, "logged in elsewhere")
+			sess.end(-1, &ev, protocol.CloseKicked, "logged in elsewhere")
 		} else {
-			sess.end(-1, &ev, CloseSessionLost, "session ended")
+			sess.end(-1, &ev, protocol.CloseSessionLost, "session ended")
 		}
 	default:
 		if !sess.deliver(m.Data, m.Reply) && m.Reply != "" {

@@ -115,27 +115,6 @@ func (s *Store) UserChannels(ctx context.Context, app, account string) (UserChan
 	return uc, json.Unmarshal(v, &uc)
 }
 
-// AddUserChannel records that session sid of account is in channel. A record
-// left by another session is replaced: that session is over.
-func (s *Store) AddUserChannel(ctx context.Context, app, account, sid, channel string) error {
-	_, err := s.update(ctx, s.userChs, subjects.Key(app, account), func(old []byte, _ uint64) (Change, error) {
-		var uc UserChannels
-		if old != nil {
-			_ = json.Unmarshal(old, &uc)
-		}
-		if uc.SID != sid {
-			uc = UserChannels{SID: sid}
-		}
-		if slices.Contains(uc.Channels, channel) {
-			return Change{Keep: true}, nil
-		}
-		uc.Channels = append(uc.Channels, channel)
-		v, err := json.Marshal(uc)
-		return Change{Value: v}, err
-	})
-	return err
-}
-
 // RemoveUserChannel records that session sid of account left channel.
 func (s *Store) RemoveUserChannel(ctx context.Context, app, account, sid, channel string) error {
 	_, err := s.update(ctx, s.userChs, subjects.Key(app, account), func(old []byte, _ uint64) (Change, error) {

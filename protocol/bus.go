@@ -47,9 +47,6 @@ const (
 	HdrSession = "Sb-Sid"
 	// HdrKind marks deliveries that are more than an event (KindKick, …).
 	HdrKind = "Sb-Kind"
-	// HdrChannel names the channel a user delivery concerns (DeliverLeft,
-	// DeliverJoined).
-	HdrChannel = "Sb-Channel"
 	// HdrMemberRev and HdrAttrRev carry, on a channel subject, the revision
 	// of the member list or of the attributes whose change the event
 	// reports, so that an edge can drop what a member's join snapshot
@@ -70,14 +67,8 @@ const (
 	// DeliverEnd ends the session named by HdrSession without a callback
 	// other than the body (token expiry, administrative logout).
 	DeliverEnd = "end"
-	// DeliverLeft removes the account in HdrFrom from the channel on the
-	// edge that holds its session; the body is its onChannelLeaved event.
-	DeliverLeft = "left"
 	// DeliverMoved tells the edge that held the session named by
 	// HdrSession that its client resumed it on another edge: it lets the
 	// session go without a callback and passes on the frames it kept.
 	DeliverMoved = "moved"
-	// DeliverJoined adds the session to the channel in HdrChannel on its
-	// edge (a join made through another path, such as a resume).
-	DeliverJoined = "joined"
 )

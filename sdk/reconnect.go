@@ -168,10 +168,10 @@ func (c *Client) lost(s *session, cn *conn, err error) (ended bool) {
 	// The edge closes with these codes after onLogout(103/105), which
 	// normally arrives first; the close alone must also stop a resume.
 	switch closeCode(err) {
-	case 4001:
+	case protocol.CloseKicked:
 		c.endLocked(s, false, func(cb Callback) { cb.OnLogout(protocol.LogoutKicked) })
 		return true
-	case 4002:
+	case protocol.CloseTokenExpired:
 		c.endLocked(s, false, func(cb Callback) { cb.OnLogout(protocol.LogoutTokenExpired) })
 		return true
 	}

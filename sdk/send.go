@@ -14,7 +14,7 @@ import (
 // maxFrame is the edge's frame limit. A larger frame makes the edge close
 // the connection (1009), which would cost every other request in flight, so
 // the SDK fails such a request itself.
-const maxFrame = 64 << 10
+const maxFrame = protocol.MaxFrameBytes
 
 var errTooLarge = protocol.Errorf(protocol.KindTooLarge, "request over %d bytes", maxFrame)
 

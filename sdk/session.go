@@ -22,7 +22,7 @@ const maxPending = 1024
 
 // ackEvery is how many counted frames may go unacknowledged: the edge keeps
 // them for a resume until they are.
-const ackEvery = 64
+const ackEvery = protocol.AckEvery
 
 // session is one login, from Login to its end (onLogout, onLoginFailed,
 // Logout, Destroy). It outlives connections: a lost connection is resumed or
