@@ -36,6 +36,9 @@ type conn struct {
 	closeM   []byte // close frame to send before closing, if any
 	slow     bool   // closed for overflowing its queue: skip the flush
 
+	addr   string          // the client's address, for logs
+	warned map[string]bool // refusal kinds already logged for this connection
+
 	mu        sync.Mutex
 	sess      *session // nil until login or resume, and after logout
 	loggingIn bool
@@ -338,6 +341,26 @@ func (c *conn) deliver(ev protocol.Event) {
 		return
 	}
 	c.sendEvent(ev)
+}
+
+// refused counts a refusal of kind (metrics.Refused*) and logs it at warn
+// level, once per connection and kind: an attack is visible to the operator
+// without one log line per frame. Nothing a client sent beyond names goes
+// into the line: no token, no message body.
+func (c *conn) refused(kind, msg string, args ...any) {
+	c.srv.Metrics.Refused(kind)
+	c.mu.Lock()
+	first := !c.warned[kind]
+	if first {
+		if c.warned == nil {
+			c.warned = map[string]bool{}
+		}
+		c.warned[kind] = true
+	}
+	c.mu.Unlock()
+	if first {
+		c.srv.log.Warn(msg, append([]any{"kind", kind, "remote", c.addr}, args...)...)
+	}
 }
 
 func (c *conn) session() *session {

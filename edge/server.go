@@ -316,6 +316,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newConn(s, ws)
 	c.bc = bw.conn
+	c.addr = r.RemoteAddr
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.Metrics.Connection(1)

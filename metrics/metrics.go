@@ -32,6 +32,8 @@ type Metrics struct {
 	natsReconnects prometheus.Counter
 	kvErrors       prometheus.Counter
 	slowConsumers  prometheus.Counter
+	refused        *prometheus.CounterVec
+	loginFailures  *prometheus.CounterVec
 
 	// The delivery counters, resolved once: they count on the hot path.
 	delPeer, delChannel, delEvent prometheus.Counter
@@ -68,6 +70,14 @@ func New() *Metrics {
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_edge_slow_consumers_total", Help: "Connections closed because their outgoing queue overflowed.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_edge_refused_total",
+			Help: "Connections, frames and requests an edge refused as hostile or abusive, by kind (docs/security.md).",
+		}, []string{"kind"}),
+		loginFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_login_failures_total",
+			Help: "Failed logins, by reason (unknown_app, bad_token, expired, no_token_refused, bad_account, unavailable).",
+		}, []string{"reason"}),
 	}
 	m.delPeer = m.deliveries.WithLabelValues(DeliveryPeer)
 	m.delChannel = m.deliveries.WithLabelValues(DeliveryChannel)
@@ -76,7 +86,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.connections, m.sessions, m.requests, m.latency, m.deliveries,
-		m.natsReconnects, m.kvErrors, m.slowConsumers,
+		m.natsReconnects, m.kvErrors, m.slowConsumers, m.refused, m.loginFailures,
 	)
 	return m
 }
@@ -157,5 +167,31 @@ func (m *Metrics) KVError() {
 func (m *Metrics) SlowConsumer() {
 	if m != nil {
 		m.slowConsumers.Inc()
+	}
+}
+
+// Kinds of refusal, as the "kind" label of switchboard_edge_refused_total
+// says them (docs/security.md).
+const (
+	RefusedResume       = "resume"        // a resume with a wrong or unknown session secret
+	RefusedResumeFlood  = "resume_flood"  // a connection closed after repeated failed resumes
+	RefusedOrigin       = "origin"        // a WebSocket handshake from an origin not allowed
+	RefusedAddrLimit    = "addr_limit"    // a connection over the per-address cap
+	RefusedLoginTimeout = "login_timeout" // a connection closed for not logging in in time
+	RefusedFlood        = "flood"         // a connection closed for holding too much (queue, replay)
+	RefusedBadFrame     = "bad_frame"     // a malformed, oversize or unknown frame
+)
+
+// Refused counts one refusal of kind.
+func (m *Metrics) Refused(kind string) {
+	if m != nil {
+		m.refused.WithLabelValues(kind).Inc()
+	}
+}
+
+// LoginFailed counts one failed login, by reason.
+func (m *Metrics) LoginFailed(reason string) {
+	if m != nil {
+		m.loginFailures.WithLabelValues(reason).Inc()
 	}
 }

@@ -7,6 +7,9 @@ const (
 	CloseTokenExpired = 4002 // the token expired while online
 	CloseSlowConsumer = 4008 // the client did not read its frames fast enough
 	CloseSessionLost  = 4009 // the session ended under the connection, or resumed on another
+	CloseResumeFlood  = 4010 // too many failed resumes on one connection
+	CloseLoginTimeout = 4011 // the connection did not log in in time
+	CloseTooMuch      = 4012 // the session held more than its bound (replay buffer, requests)
 )
 
 // AckEvery is the most counted frames a client receives before it sends an
