@@ -33,6 +33,24 @@ func ValidName(s string) bool {
 	return n <= MaxNameChars
 }
 
+// MaxAppIDBytes is the longest app ID, in bytes.
+const MaxAppIDBytes = 128
+
+// ValidAppID reports whether s can be an app ID: 1 to MaxAppIDBytes bytes of
+// visible ASCII (0x21 to 0x7E). Every app ID a client sends is checked with
+// it before it is used in a subject or a key, whatever the operation.
+func ValidAppID(s string) bool {
+	if s == "" || len(s) > MaxAppIDBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidID reports whether s is usable as a message or call ID: empty, or a
 // legal name.
 func ValidID(s string) bool { return s == "" || ValidName(s) }
@@ -45,8 +63,8 @@ func Validate(r *Request) error {
 		if !ValidName(r.Account) {
 			return Errorf(KindInvalid, "account must be 1 to 128 visible characters without spaces")
 		}
-		if r.AppID == "" || len(r.AppID) > MaxNameChars {
-			return Errorf(KindInvalid, "appId is required")
+		if !ValidAppID(r.AppID) {
+			return Errorf(KindInvalid, "appId must be 1 to 128 visible ASCII characters")
 		}
 		if len(r.Token) > 1024 || len(r.DeviceID) > 1024 {
 			return Errorf(KindTooLarge, "token or deviceID too long")
