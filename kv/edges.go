@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
@@ -16,12 +15,9 @@ import (
 // when an edge dies its key expires, and the workers give its sessions
 // _conn_timeout to be resumed elsewhere before they are cleaned up.
 
-const deadPrefix = "dead."
-
 // TouchEdge renews edge's lease for ttl.
 func (s *Store) TouchEdge(ctx context.Context, edge string, ttl time.Duration) error {
-	key := subjects.Encode(edge)
-	_, err := s.update(ctx, s.edges, key, func(old []byte, _ uint64) (Change, error) {
+	_, err := s.update(ctx, s.edges, subjects.EdgeKey(edge), func(old []byte, _ uint64) (Change, error) {
 		return Change{Value: []byte(time.Now().UTC().Format(time.RFC3339Nano)), TTL: ttl}, nil
 	})
 	return err
@@ -30,7 +26,7 @@ func (s *Store) TouchEdge(ctx context.Context, edge string, ttl time.Duration) e
 // DropEdge ends edge's lease at once (a clean shutdown): its remaining
 // sessions are handled as a dead edge's.
 func (s *Store) DropEdge(ctx context.Context, edge string) error {
-	err := s.edges.Purge(ctx, subjects.Encode(edge))
+	err := s.edges.Purge(ctx, subjects.EdgeKey(edge))
 	if errors.Is(translate(err), ErrNotFound) {
 		return nil
 	}
@@ -41,10 +37,7 @@ func (s *Store) DropEdge(ctx context.Context, edge string) error {
 // or dropped), until ctx ends.
 func (s *Store) WatchDeadEdges(ctx context.Context, fn func(edge string)) error {
 	return watchExpiries(ctx, s.edges, ">", func(key string) {
-		if strings.HasPrefix(key, deadPrefix) {
-			return
-		}
-		if edge, err := subjects.Decode(key); err == nil {
+		if edge, ok := subjects.ParseEdgeKey(key); ok {
 			fn(edge)
 		}
 	})
@@ -53,7 +46,7 @@ func (s *Store) WatchDeadEdges(ctx context.Context, fn func(edge string)) error 
 // ClaimDeadEdge reports whether the caller is the one worker to clean up
 // after edge (the first to ask within an hour).
 func (s *Store) ClaimDeadEdge(ctx context.Context, edge string) (bool, error) {
-	_, err := s.edges.Create(ctx, deadPrefix+subjects.Encode(edge), []byte("1"), njs.KeyTTL(time.Hour))
+	_, err := s.edges.Create(ctx, subjects.DeadEdgeKey(edge), []byte("1"), njs.KeyTTL(time.Hour))
 	switch err := translate(err); {
 	case err == nil:
 		return true, nil

@@ -18,6 +18,7 @@ import (
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	sbjs "github.com/switchboard-io/switchboard/jetstream"
+	"github.com/switchboard-io/switchboard/subjects"
 )
 
 // Errors of this package.
@@ -156,7 +157,7 @@ func (s *Store) write(ctx context.Context, b njs.KeyValue, key string, rev uint6
 // takes a TTL only on Create, so this publishes to the bucket's subject
 // directly with the same expectations Update uses.
 func (s *Store) putTTL(ctx context.Context, b njs.KeyValue, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
-	m := &nats.Msg{Subject: "$KV." + b.Bucket() + "." + key, Data: value, Header: nats.Header{}}
+	m := &nats.Msg{Subject: subjects.KVSubject(b.Bucket(), key), Data: value, Header: nats.Header{}}
 	ack, err := s.js.PublishMsg(ctx, m, njs.WithExpectLastSequencePerSubject(rev), njs.WithMsgTTL(ttl))
 	if err != nil {
 		return 0, translate(err)

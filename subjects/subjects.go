@@ -1,7 +1,8 @@
 // Package subjects is the only code that spells a NATS subject or a JetStream
 // KV key. Every subject begins with the app ID, so apps are isolated by
 // construction, and every name a user chose (app, account, channel) is
-// encoded into one safe token first.
+// encoded into one safe token first (encode.go), whose length is bounded so
+// that no subject or key can exceed NATS's limits (bounds.go).
 //
 // It imports nothing of Switchboard's own.
 package subjects
@@ -14,8 +15,10 @@ const Prefix = "sb"
 // Queue is the queue group the workers share.
 const Queue = "workers"
 
-// Req is the subject of requests for operation op in app.
-func Req(app, op string) string { return join(Prefix, Encode(app), "req", op) }
+// Req is the subject of requests for operation op in app. The protocol's
+// operations encode to themselves; op is encoded all the same, so that no
+// operation name can add a token.
+func Req(app, op string) string { return join(Prefix, Encode(app), "req", Encode(op)) }
 
 // ReqAll matches requests of every app and operation (workers).
 const ReqAll = Prefix + ".*.req.*"
@@ -63,14 +66,40 @@ func ChannelEventAll(app string) string { return join(Prefix, Encode(app), "chan
 func Edge(edgeID string) string { return join(Prefix, "edge", Encode(edgeID)) }
 
 // Key joins encoded names into a JetStream KV key: Key(app, account) is
-// "<app>.<account>", each part encoded.
-func Key(parts ...string) string {
-	enc := make([]string, len(parts))
-	for i, p := range parts {
-		enc[i] = Encode(p)
+// "<app>.<account>", each part encoded. It takes at most MaxKeyNames names
+// after the app ID, which keeps the key within MaxKeyBytes.
+func Key(app string, names ...string) string {
+	enc := make([]string, 0, 1+len(names))
+	enc = append(enc, Encode(app))
+	for _, n := range names {
+		enc = append(enc, Encode(n))
 	}
 	return strings.Join(enc, ".")
 }
+
+// deadEdge begins the key that claims the cleanup after a dead edge.
+const deadEdge = "dead"
+
+// EdgeKey is the key of an edge's liveness lease in the edges bucket.
+func EdgeKey(edgeID string) string { return Encode(edgeID) }
+
+// DeadEdgeKey is the key that one worker creates to claim the cleanup after
+// the edge edgeID died.
+func DeadEdgeKey(edgeID string) string { return join(deadEdge, Encode(edgeID)) }
+
+// ParseEdgeKey returns the edge ID of an EdgeKey; ok is false for any other
+// key of the edges bucket.
+func ParseEdgeKey(key string) (edgeID string, ok bool) {
+	if strings.IndexByte(key, '.') >= 0 {
+		return "", false
+	}
+	id, err := Decode(key)
+	return id, err == nil
+}
+
+// KVSubject is the subject under which a JetStream KV bucket stores key:
+// a write published there is a write of the key.
+func KVSubject(bucket, key string) string { return join("$KV", bucket, key) }
 
 // SplitKey undoes Key.
 func SplitKey(key string) ([]string, error) {
