@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/switchboard-io/switchboard/protocol"
 )
 
-// MaxIDLen is the longest app ID accepted, in bytes.
-const MaxIDLen = 128
+// MaxIDLen is the longest app ID accepted, in bytes: the protocol's, so that
+// every configured app can be named by a client.
+const MaxIDLen = protocol.MaxAppIDBytes
 
 // DevAppID is the ID of the development app, see DevApp.
 const DevAppID = "switchboard-dev"
@@ -108,9 +111,15 @@ func validate(a App) error {
 
 var errEmptyID = errors.New("empty app ID")
 
-// validateID keeps IDs to visible ASCII (0x21 to 0x7E): they appear in
-// tokens, logs and URLs, and a space or control byte there is a mistake.
+// validateID accepts exactly the IDs that protocol.ValidAppID accepts, the
+// one rule for app IDs wherever they arrive (visible ASCII, 0x21 to 0x7E, at
+// most MaxIDLen bytes): they appear in tokens, logs, URLs and NATS subjects,
+// and a space or control byte there is a mistake. The error says which part
+// of the rule an ID breaks.
 func validateID(id string) error {
+	if protocol.ValidAppID(id) {
+		return nil
+	}
 	if id == "" {
 		return errEmptyID
 	}
@@ -122,7 +131,7 @@ func validateID(id string) error {
 			return fmt.Errorf("app ID has a character outside visible ASCII at byte %d", i)
 		}
 	}
-	return nil
+	return errors.New("app ID is not valid")
 }
 
 // describe names an app in an error: by its quoted ID when that is valid,
