@@ -114,6 +114,9 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 			"SB_LISTEN=127.0.0.1:"+strconv.Itoa(wsPort),
 			"SB_DEBUG_LISTEN=127.0.0.1:"+strconv.Itoa(dbgPort),
 			"SB_KV_MEMORY=true",
+			// The load comes from a few loopback addresses, thousands of
+			// connections from each: no per-address cap.
+			"SB_MAX_CONNS_PER_ADDR=0",
 		)
 		if role != "" {
 			env = append(env, role)

@@ -111,29 +111,39 @@ func TestInvoke_ChannelFunctions(t *testing.T) {
 		}
 	}
 
-	// The attribute functions work without joining, and the members hear
-	// of them as they do of channelSetAttr and the rest.
+	// The attribute functions are for members, as channelSetAttr and the
+	// rest are (docs/channels.md): carol, outside, is refused.
+	for _, f := range []struct{ name, req string }{
+		{handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic","value":"go"}`},
+		{handlers.InvokeChannelDelAttr, `{"channel":"room","name":"topic"}`},
+		{handlers.InvokeChannelClearAttr, `{"channel":"room"}`},
+	} {
+		if ret := invokeRet(t, carol, f.name, f.req); ret.Err != "not a member of the channel" || ret.Resp != "" {
+			t.Fatalf("invoke %s by a non-member = err %q, resp %q", f.name, ret.Err, ret.Resp)
+		}
+	}
+	// The members hear of them as they do of channelSetAttr and the rest.
 	updated := func(name, value, typ string) func(protocol.Event) bool {
 		return func(e protocol.Event) bool {
 			return e.ChannelID == "room" && e.Name == name && e.Value == value && e.Type == typ
 		}
 	}
 	members := []*testenv.User{alice, bob}
-	invokeOK(t, carol, handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic","value":"go"}`)
+	invokeOK(t, bob, handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic","value":"go"}`)
 	for _, m := range members {
 		m.Wait(t, protocol.EvChannelAttrUpdated, updated("topic", "go", protocol.AttrUpdate))
 	}
-	invokeOK(t, carol, handlers.InvokeChannelSetAttr, `{"channel":"room","name":"mode","value":"quiet"}`)
+	invokeOK(t, bob, handlers.InvokeChannelSetAttr, `{"channel":"room","name":"mode","value":"quiet"}`)
 	for _, m := range members {
 		m.Wait(t, protocol.EvChannelAttrUpdated, updated("mode", "quiet", protocol.AttrUpdate))
 	}
-	invokeOK(t, carol, handlers.InvokeChannelDelAttr, `{"channel":"room","name":"topic"}`)
+	invokeOK(t, bob, handlers.InvokeChannelDelAttr, `{"channel":"room","name":"topic"}`)
 	for _, m := range members {
 		m.Wait(t, protocol.EvChannelAttrUpdated, func(e protocol.Event) bool {
 			return e.ChannelID == "room" && e.Name == "topic" && e.Type == protocol.AttrDel
 		})
 	}
-	invokeOK(t, carol, handlers.InvokeChannelClearAttr, `{"channel":"room"}`)
+	invokeOK(t, bob, handlers.InvokeChannelClearAttr, `{"channel":"room"}`)
 	for _, m := range members {
 		m.Wait(t, protocol.EvChannelAttrUpdated, func(e protocol.Event) bool {
 			return e.ChannelID == "room" && e.Type == protocol.AttrClear

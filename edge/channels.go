@@ -76,6 +76,9 @@ func (s *session) join(r *protocol.Request) {
 		ch.mu.Unlock()
 		srv.releaseChannel(ch)
 		if err != nil {
+			if reply == nil && !ended {
+				s.undoJoin(r.ChannelID)
+			}
 			s.deliverEvent(protocol.FailureEvent(r, err))
 		}
 		return
@@ -103,6 +106,29 @@ func (s *session) join(r *protocol.Request) {
 		ch.applySnapshot(attrs, reply.AttrRev)
 	}
 	ch.mu.Unlock()
+}
+
+// undoJoin takes back a first join whose reply never came (lost, late, or
+// too large for NATS): a worker may have made the session a member all the
+// same, and the client, told that the join failed, would never leave. The
+// leave runs in the session's order (join calls it there), so the client's
+// next request comes after it, and onChannelJoinFailed comes only once it is
+// done; the client is not told of the leave itself. The others may see the
+// joiner come and go (onChannelUserLeaved, reason 600 in
+// _agora_channel_event).
+func (s *session) undoJoin(channel string) {
+	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.RequestTimeout)
+	defer cancel()
+	_, err := s.srv.call(ctx, &protocol.Call{
+		App: s.app, Account: s.account, Session: s.sid, Edge: s.srv.cfg.ID,
+		Reason: protocol.LeaveChannelOther,
+		Req:    protocol.Request{Op: protocol.OpChannelLeave, ChannelID: channel},
+	})
+	if err != nil {
+		// The session stays listed until it leaves or ends; logout and
+		// expiry still find the channel in its record.
+		s.srv.log.Warn("undoing a failed join failed", "app", s.app, "err", err)
+	}
 }
 
 // flushHeld delivers the events held during a join that the member's

@@ -29,6 +29,7 @@ type conn struct {
 	writing bool // a writer goroutine is running (or the connection is finished)
 	pingDue bool
 	pingT   *time.Timer
+	idle    idleState // the login deadline (idle.go)
 
 	done     chan struct{}
 	readDone chan struct{} // closed when the reader has stopped
@@ -58,6 +59,8 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 // run serves the connection until it closes, then detaches its session.
 func (c *conn) run() {
 	c.pingT = time.AfterFunc(c.srv.cfg.Ping, c.duePing)
+	c.startLoginTimer()
+	defer c.stopLoginTimer()
 	hello, _ := json.Marshal(protocol.Event{Ev: protocol.EvHello, V: protocol.Version, Ping: int(c.srv.cfg.Ping / time.Millisecond)})
 	c.send(newFrame(hello))
 	c.readLoop()

@@ -70,6 +70,20 @@ type Config struct {
 	// no member of after one of its users sent to it with
 	// messageChannelSendForce, to count the channel's rate.
 	ObserveLinger time.Duration
+	// AllowedOrigins are the browser origins (scheme://host[:port]) whose
+	// pages may open a WebSocket here; AnyOrigin ("*") allows any. Empty
+	// allows pages of the edge's own host only (the Origin's host equals
+	// the request's Host). A handshake without Origin is not a browser's
+	// and is always allowed. Others get HTTP 403.
+	AllowedOrigins []string
+	// LoginTimeout is how long a connection may stay without a session,
+	// from its handshake or its last logout, before it is closed with
+	// protocol.CloseLoginTimeout.
+	LoginTimeout time.Duration
+	// MaxConnsPerAddr caps the connections from one source IP address (the
+	// TCP peer's, never X-Forwarded-For); the next gets HTTP 429. Zero is
+	// DefaultMaxConnsPerAddr; negative is no cap.
+	MaxConnsPerAddr int
 }
 
 // DefaultConfig is the configuration of a production edge.
@@ -88,6 +102,9 @@ func DefaultConfig() Config {
 		DrainTimeout:   20 * time.Second,
 		ChannelRate:    200,
 		ObserveLinger:  10 * time.Second,
+		// AllowedOrigins nil: same host only.
+		LoginTimeout:    DefaultLoginTimeout,
+		MaxConnsPerAddr: DefaultMaxConnsPerAddr,
 	}
 }
 
@@ -99,6 +116,7 @@ type Server struct {
 	log   *slog.Logger
 
 	upgrader websocket.Upgrader
+	adm      admission // connections per source address (handshake.go)
 
 	mu        sync.Mutex
 	users     map[userKey]*userEntry
@@ -180,6 +198,12 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 	if cfg.ObserveLinger <= 0 {
 		cfg.ObserveLinger = def.ObserveLinger
 	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = def.LoginTimeout
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = def.MaxConnsPerAddr
+	}
 	if cfg.ID == "" {
 		cfg.ID = "edge-" + randomID(6)
 	}
@@ -208,7 +232,7 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{protocol.Subprotocol},
-		// Browsers from any origin may connect: authentication is the token.
+		// serveWS has checked the origin (Config.AllowedOrigins).
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.startUserShards()
@@ -309,9 +333,19 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	ip := peerIP(r)
+	if !s.originAllowed(r) {
+		s.refuseOrigin(w, r, ip)
+		return
+	}
+	if !s.adm.admit(ip, s.cfg.MaxConnsPerAddr) {
+		s.refuseAddr(w, r, ip)
+		return
+	}
 	bw := &batchWriter{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
+		s.adm.release(ip)
 		return // the upgrader has answered
 	}
 	c := newConn(s, ws)
@@ -330,6 +364,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		delete(s.conns, c)
 		s.Metrics.Connection(-1)
 		s.mu.Unlock()
+		s.adm.release(ip)
 	}()
 }
 

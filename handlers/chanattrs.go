@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -108,10 +109,13 @@ func channelTTL(attrs map[string]string) time.Duration {
 	return max(ttl, time.Second)
 }
 
-// setChannelAttr sets a channel attribute and tells every member
-// (onChannelAttrUpdated "update").
-func (s *Service) setChannelAttr(ctx context.Context, app, channel, name, value string) error {
+// setChannelAttr sets a channel attribute for account, a member, and tells
+// every member (onChannelAttrUpdated "update").
+func (s *Service) setChannelAttr(ctx context.Context, app, account, channel, name, value string) error {
 	if err := checkChannelAttr(channel, name, value, false); err != nil {
+		return err
+	}
+	if err := s.requireMember(ctx, app, channel, account); err != nil {
 		return err
 	}
 	return s.writeAttrs(ctx, app, channel, protocol.Event{
@@ -119,10 +123,13 @@ func (s *Service) setChannelAttr(ctx context.Context, app, channel, name, value 
 	}, func(a map[string]string) { a[name] = value })
 }
 
-// delChannelAttr deletes a channel attribute and tells every member ("del").
-// Deleting a built-in restores its default.
-func (s *Service) delChannelAttr(ctx context.Context, app, channel, name string) error {
+// delChannelAttr deletes a channel attribute for account, a member, and
+// tells every member ("del"). Deleting a built-in restores its default.
+func (s *Service) delChannelAttr(ctx context.Context, app, account, channel, name string) error {
 	if err := checkChannelAttr(channel, name, "", true); err != nil {
+		return err
+	}
+	if err := s.requireMember(ctx, app, channel, account); err != nil {
 		return err
 	}
 	return s.writeAttrs(ctx, app, channel, protocol.Event{
@@ -130,10 +137,14 @@ func (s *Service) delChannelAttr(ctx context.Context, app, channel, name string)
 	}, func(a map[string]string) { delete(a, name) })
 }
 
-// clearChannelAttr deletes every attribute of a channel, built-ins included,
-// and tells every member ("clear"). _member_num stays: the system keeps it.
-func (s *Service) clearChannelAttr(ctx context.Context, app, channel string) error {
+// clearChannelAttr deletes every attribute of a channel for account, a
+// member, built-ins included, and tells every member ("clear"). _member_num
+// stays: the system keeps it.
+func (s *Service) clearChannelAttr(ctx context.Context, app, account, channel string) error {
 	if err := checkChannelAttr(channel, "x", "", true); err != nil {
+		return err
+	}
+	if err := s.requireMember(ctx, app, channel, account); err != nil {
 		return err
 	}
 	return s.writeAttrs(ctx, app, channel, protocol.Event{
@@ -141,10 +152,59 @@ func (s *Service) clearChannelAttr(ctx context.Context, app, channel string) err
 	}, func(a map[string]string) { clear(a) })
 }
 
+// errNotMember refuses an attribute write from outside the channel
+// (design.md, "Trust"): otherwise anyone could throttle a channel with
+// _sendmsg_limit, shorten its life with _channel_ttl, or fill it.
+var errNotMember = protocol.Errorf(protocol.KindConflict, "not a member of the channel")
+
+// requireMember fails with errNotMember unless account is in the channel's
+// member list. A member who leaves while its write is under way may still
+// make that one write; nobody outside ever does.
+func (s *Service) requireMember(ctx context.Context, app, channel, account string) error {
+	in, err := s.channelIsIn(ctx, app, channel, account)
+	if err != nil {
+		return err
+	}
+	if !in {
+		return errNotMember
+	}
+	return nil
+}
+
+// customUsage counts the custom attributes of attrs (names not beginning
+// with "_") and their bytes, names and values together: what
+// protocol.MaxChanAttrs and protocol.MaxChanAttrsTotalBytes bound.
+func customUsage(attrs map[string]string) (n, size int) {
+	for k, v := range attrs {
+		if !strings.HasPrefix(k, "_") {
+			n++
+			size += len(k) + len(v)
+		}
+	}
+	return n, size
+}
+
+// checkUsage refuses a change that takes the attributes from before to after
+// over a limit. A change that shrinks or keeps what is already over (a
+// channel written before the limits) passes, so that members can always
+// delete and replace.
+func checkUsage(before, after map[string]string) error {
+	n0, size0 := customUsage(before)
+	n1, size1 := customUsage(after)
+	if n1 > protocol.MaxChanAttrs && n1 > n0 {
+		return protocol.Errorf(protocol.KindTooLarge, "a channel holds at most %d attributes", protocol.MaxChanAttrs)
+	}
+	if size1 > protocol.MaxChanAttrsTotalBytes && size1 > size0 {
+		return protocol.Errorf(protocol.KindTooLarge, "a channel's attributes hold at most %d bytes of names and values", protocol.MaxChanAttrsTotalBytes)
+	}
+	return nil
+}
+
 // writeAttrs applies change to the channel's attributes with
 // compare-and-swap, within _setattr_limit, and publishes ev to the members
 // with the record's new revision. Every call writes, so that every call has
-// its own revision and its event, even one that changes nothing.
+// its own revision and its event, even one that changes nothing; a change
+// over the channel's limits (checkUsage) writes nothing.
 func (s *Service) writeAttrs(ctx context.Context, app, channel string, ev protocol.Event, change func(map[string]string)) error {
 	rev, err := s.Store.UpdateChannelAttrs(ctx, app, channel, func(cur kv.ChannelAttrs, exists bool) (kv.AttrsWrite, error) {
 		if !exists {
@@ -165,10 +225,14 @@ func (s *Service) writeAttrs(ctx context.Context, app, channel string, ev protoc
 			return kv.AttrsWrite{}, protocol.Errorf(protocol.KindRateLimited, "over _setattr_limit (%d per second)", limit)
 		}
 		cur.N++
+		before := maps.Clone(cur.Attrs)
 		if cur.Attrs == nil {
 			cur.Attrs = map[string]string{}
 		}
 		change(cur.Attrs)
+		if err := checkUsage(before, cur.Attrs); err != nil {
+			return kv.AttrsWrite{}, err
+		}
 		w := kv.AttrsWrite{Attrs: cur}
 		if cur.Empty {
 			w.TTL = channelTTL(cur.Attrs)

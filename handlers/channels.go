@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sort"
@@ -37,13 +38,13 @@ func (s *Service) registerChannels() {
 	s.handlers[protocol.OpChannelQueryUserNum] = s.channelQueryUserNum
 	s.handlers[protocol.OpChannelQueryUserIsIn] = s.channelQueryUserIsIn
 	s.handlers[protocol.OpChannelSetAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
-		return &protocol.Reply{}, s.setChannelAttr(ctx, c.App, c.Req.ChannelID, c.Req.Name, c.Req.Value)
+		return &protocol.Reply{}, s.setChannelAttr(ctx, c.App, c.Account, c.Req.ChannelID, c.Req.Name, c.Req.Value)
 	}
 	s.handlers[protocol.OpChannelDelAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
-		return &protocol.Reply{}, s.delChannelAttr(ctx, c.App, c.Req.ChannelID, c.Req.Name)
+		return &protocol.Reply{}, s.delChannelAttr(ctx, c.App, c.Account, c.Req.ChannelID, c.Req.Name)
 	}
 	s.handlers[protocol.OpChannelClearAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
-		return &protocol.Reply{}, s.clearChannelAttr(ctx, c.App, c.Req.ChannelID)
+		return &protocol.Reply{}, s.clearChannelAttr(ctx, c.App, c.Account, c.Req.ChannelID)
 	}
 }
 
@@ -55,7 +56,10 @@ var errSessionOver = protocol.Errorf(protocol.KindConflict, "the session is over
 // latest members (onChannelUserList) and one onChannelAttrUpdated per
 // attribute, as of the revisions in Rev and AttrRev; the other members get
 // onChannelUserJoined. Joining a channel again answers the same way and
-// tells no one.
+// tells no one. A join that fails leaves no membership behind, also one
+// that is done too late for its edge or whose reply would not fit in a NATS
+// message (the edge, for its part, takes back a join whose reply it never
+// got: edge/channels.go).
 func (s *Service) channelJoin(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
 	channel := c.Req.ChannelID
 	// Record the channel with the session first: if anything fails after
@@ -76,11 +80,74 @@ func (s *Service) channelJoin(ctx context.Context, c *protocol.Call) (*protocol.
 		}
 		return nil, res.err
 	}
-	return &protocol.Reply{
+	if ctx.Err() != nil {
+		// Past the request's deadline the edge has given up on this join
+		// (or gets this error): the client is told that it failed, so a
+		// membership now would be one it never leaves.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Cfg.RequestTimeout)
+		defer cancel()
+		s.undoJoin(uctx, c, res.changed, added)
+		return nil, protocol.ErrTimeout
+	}
+	reply := &protocol.Reply{
 		Events:  joinEvents(channel, res),
 		Rev:     res.rev,
 		AttrRev: res.attrRev,
-	}, nil
+	}
+	if !replyFits(reply) {
+		// Only a channel written before the attribute limits gets here: its
+		// reply would be lost on the way, and the joiner would stay a
+		// member the client was never told of. Take the join back.
+		s.undoJoin(ctx, c, res.changed, added)
+		return nil, errReplyTooLarge
+	}
+	return reply, nil
+}
+
+// errReplyTooLarge fails a join whose answer would not fit in one NATS
+// message.
+var errReplyTooLarge = protocol.Errorf(protocol.KindConflict, "the channel's attributes are too large to send")
+
+// undoJoin takes back a join whose reply cannot be sent: the member list
+// entry if the join made it (the others see a leave with code 600) and the
+// session's channel record if the join added it.
+func (s *Service) undoJoin(ctx context.Context, c *protocol.Call, joined, recorded bool) {
+	channel := c.Req.ChannelID
+	if joined {
+		res := s.members.do(s, c.App, channel, &memberOp{account: c.Account, code: protocol.LeaveChannelOther})
+		if res.err != nil {
+			s.Log.Warn("undoing a join failed", "app", c.App, "err", res.err)
+			return
+		}
+	}
+	if recorded {
+		if err := s.Store.RemoveUserChannel(ctx, c.App, c.Account, c.Session, channel); err != nil {
+			s.Log.Warn("channel record cleanup failed", "app", c.App, "err", err)
+		}
+	}
+}
+
+// replyFits reports whether a join reply encodes within
+// protocol.MaxJoinReplyBytes. With the attribute limits it always does
+// (TestJoinReply_WorstCaseFits); a cheap upper bound (every byte of a
+// string escaped to six, as \u00XX) settles it without encoding, and only a
+// reply that might not fit is encoded and measured.
+func replyFits(r *protocol.Reply) bool {
+	const perEvent, perAccount, perUID = 256, 3, 11 // field names and punctuation; a uint32 and its comma
+	bound := 256
+	for i := range r.Events {
+		ev := &r.Events[i]
+		bound += perEvent + 6*(len(ev.ChannelID)+len(ev.Name)+len(ev.Value)+len(ev.Account))
+		for _, a := range ev.Accounts {
+			bound += perAccount + 6*len(a)
+		}
+		bound += perUID * len(ev.Uids)
+	}
+	if bound <= protocol.MaxJoinReplyBytes {
+		return true
+	}
+	data, err := json.Marshal(r)
+	return err == nil && len(data) <= protocol.MaxJoinReplyBytes
 }
 
 // joinEvents is what a joiner gets: onChannelJoined, onChannelUserList, and
@@ -118,7 +185,12 @@ func joinEvents(channel string, res memberResult) []protocol.Event {
 // the same and tells no one.
 func (s *Service) channelLeave(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
 	channel := c.Req.ChannelID
-	res := s.members.do(s, c.App, channel, &memberOp{account: c.Account, code: protocol.LeaveChannelByUser})
+	code := protocol.LeaveChannelByUser
+	if c.Reason == protocol.LeaveChannelOther {
+		// The edge takes back a join whose reply it did not get.
+		code = c.Reason
+	}
+	res := s.members.do(s, c.App, channel, &memberOp{account: c.Account, code: code})
 	if res.err != nil {
 		return nil, res.err
 	}

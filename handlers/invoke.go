@@ -255,7 +255,7 @@ func invokeChannelClearAttr(s *Service, ctx context.Context, c *protocol.Call, a
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.clearChannelAttr(ctx, c.App, channel); err != nil {
+	if err := s.clearChannelAttr(ctx, c.App, c.Account, channel); err != nil {
 		return nil, 0, err
 	}
 	return json.RawMessage(invokeEmptyResp), 0, nil
@@ -270,7 +270,7 @@ func invokeChannelDelAttr(s *Service, ctx context.Context, c *protocol.Call, a i
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.delChannelAttr(ctx, c.App, channel, name); err != nil {
+	if err := s.delChannelAttr(ctx, c.App, c.Account, channel, name); err != nil {
 		return nil, 0, err
 	}
 	return json.RawMessage(invokeEmptyResp), 0, nil
@@ -292,7 +292,7 @@ func invokeChannelSetAttr(s *Service, ctx context.Context, c *protocol.Call, a i
 	if len(value) > protocol.MaxChanAttrBytes {
 		return nil, 0, protocol.Errorf(protocol.KindTooLarge, "value is over %d bytes", protocol.MaxChanAttrBytes)
 	}
-	if err := s.setChannelAttr(ctx, c.App, channel, name, value); err != nil {
+	if err := s.setChannelAttr(ctx, c.App, c.Account, channel, name, value); err != nil {
 		return nil, 0, err
 	}
 	return json.RawMessage(invokeEmptyResp), 0, nil

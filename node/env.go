@@ -15,8 +15,13 @@ import (
 	"github.com/switchboard-io/switchboard/handlers"
 )
 
-// DefaultListen is the edge's default HTTP address.
+// DefaultListen is the default HTTP address of an edge against an external
+// NATS (production): every interface.
 const DefaultListen = ":7400"
+
+// DevListen is the default HTTP address of the embedded default: loopback
+// only, since its development app lets anyone log in as anyone.
+const DevListen = "127.0.0.1:7400"
 
 // FromEnv builds a Config from environment variables (docs/configuration.md
 // lists them). With no NATS_URL it asks for the embedded default: NATS,
@@ -25,7 +30,7 @@ const DefaultListen = ":7400"
 func FromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		NATSURL:       getenv("NATS_URL"),
-		Listen:        or(getenv("SB_LISTEN"), DefaultListen),
+		Listen:        getenv("SB_LISTEN"),
 		DataDir:       getenv("SB_DATA_DIR"),
 		NATSListen:    getenv("SB_NATS_LISTEN"),
 		MetricsListen: getenv("SB_METRICS_LISTEN"),
@@ -36,6 +41,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = defaultDataDir(getenv)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = defaultListen(cfg.NATSURL)
 	}
 	var err error
 	if cfg.Replicas, err = intVar(getenv, "SB_REPLICAS", 1); err != nil {
@@ -75,6 +83,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	cfg.EdgeConfig.ID = getenv("SB_EDGE_ID")
+	if err := handshakeVars(getenv, &cfg); err != nil {
+		return cfg, err
+	}
 	if cfg.Apps, err = apps.Load(getenv); err != nil {
 		return cfg, err
 	}
@@ -83,6 +94,51 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	cfg.NATSOptions, err = natsOptions(getenv)
 	return cfg, err
+}
+
+// defaultListen is the edge's address when SB_LISTEN is unset: loopback
+// for the embedded default (no NATS URL), every interface in production.
+func defaultListen(natsURL string) string {
+	if natsURL == "" {
+		return DevListen
+	}
+	return DefaultListen
+}
+
+// handshakeVars reads what an edge refuses before a session exists:
+// origins, connections per address, connections that do not log in. The
+// embedded default, a development server on loopback, lets pages of any
+// origin connect unless told otherwise; production allows its own host.
+func handshakeVars(getenv func(string) string, cfg *Config) error {
+	ec := &cfg.EdgeConfig
+	origins, err := edge.ParseAllowedOrigins(getenv("SB_ALLOWED_ORIGINS"))
+	if err != nil {
+		return fmt.Errorf("SB_ALLOWED_ORIGINS: %w", err)
+	}
+	ec.AllowedOrigins = origins
+	if origins == nil && cfg.NATSURL == "" {
+		ec.AllowedOrigins = []string{edge.AnyOrigin}
+	}
+	n, err := intVar(getenv, "SB_MAX_CONNS_PER_ADDR", edge.DefaultMaxConnsPerAddr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case n < 0:
+		return fmt.Errorf("SB_MAX_CONNS_PER_ADDR must be 0 (no cap) or more, not %d", n)
+	case n == 0:
+		ec.MaxConnsPerAddr = -1 // edge.Config says no cap with a negative number
+	default:
+		ec.MaxConnsPerAddr = n
+	}
+	if v := getenv("SB_LOGIN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("SB_LOGIN_TIMEOUT must be a duration of at least 1s")
+		}
+		ec.LoginTimeout = d
+	}
+	return nil
 }
 
 // natsOptions reads NATS credentials and TLS settings.
@@ -118,13 +174,6 @@ func defaultDataDir(getenv func(string) string) string {
 		return filepath.Join(h, ".local", "share", "switchboard")
 	}
 	return filepath.Join(os.TempDir(), "switchboard")
-}
-
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func intVar(getenv func(string) string, name string, def int) (int, error) {

@@ -17,9 +17,11 @@ func (n *Node) serveAux(cfg Config) error {
 	if cfg.MetricsListen != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", n.Metrics.Handler())
-		if err := n.listen(cfg.MetricsListen, mux); err != nil {
+		addr, err := n.listen(cfg.MetricsListen, mux)
+		if err != nil {
 			return err
 		}
+		n.MetricsAddr = addr
 	}
 	if cfg.HealthListen != "" {
 		mux := http.NewServeMux()
@@ -31,18 +33,18 @@ func (n *Node) serveAux(cfg Config) error {
 			}
 			w.WriteHeader(http.StatusOK)
 		})
-		if err := n.listen(cfg.HealthListen, mux); err != nil {
+		if _, err := n.listen(cfg.HealthListen, mux); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// listen serves h on addr until Close.
-func (n *Node) listen(addr string, h http.Handler) error {
+// listen serves h on addr until Close, and says where.
+func (n *Node) listen(addr string, h http.Handler) (net.Addr, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	n.aux = append(n.aux, hs)
@@ -51,7 +53,7 @@ func (n *Node) listen(addr string, h http.Handler) error {
 			n.log.Warn("side listener stopped", "addr", addr, "err", err)
 		}
 	}()
-	return nil
+	return l.Addr(), nil
 }
 
 // natsMetrics counts reconnections of the NATS connection.

@@ -49,10 +49,12 @@ type Config struct {
 	// Worker and Edge say which parts run here.
 	Worker bool
 	Edge   bool
-	// Listen is the edge's HTTP address.
+	// Listen is the edge's HTTP address; empty is DevListen for the
+	// embedded default (no NATSURL) and DefaultListen otherwise.
 	Listen string
 
-	// MetricsListen serves Prometheus metrics at /metrics on this address.
+	// MetricsListen serves Prometheus metrics at /metrics on this address
+	// ("127.0.0.1:0" picks a free port; Node.MetricsAddr says which).
 	MetricsListen string
 	// HealthListen serves /healthz and /readyz on this address (workers;
 	// an edge serves them on Listen).
@@ -78,6 +80,8 @@ type Node struct {
 	Addr net.Addr
 	// Metrics are this process's Prometheus metrics.
 	Metrics *metrics.Metrics
+	// MetricsAddr is where /metrics is served (MetricsListen), or nil.
+	MetricsAddr net.Addr
 
 	cancel   context.CancelFunc
 	serveErr chan error
@@ -176,6 +180,9 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 		n.Edge.Metrics = n.Metrics
+		if cfg.Listen == "" {
+			cfg.Listen = defaultListen(cfg.NATSURL)
+		}
 		l, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return nil, err
@@ -191,7 +198,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		if n.Edge != nil {
 			h = n.Edge.DebugHandler()
 		}
-		if err := n.listen(cfg.DebugListen, h); err != nil {
+		if _, err := n.listen(cfg.DebugListen, h); err != nil {
 			return nil, fmt.Errorf("debug listener: %w", err)
 		}
 	}

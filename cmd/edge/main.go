@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 
 	"github.com/switchboard-io/switchboard/apps"
@@ -26,6 +27,9 @@ func main() {
 			fmt.Printf("Switchboard is running (embedded NATS, data in %s)\n", cfg.DataDir)
 			if _, ok := cfg.Apps.Lookup(apps.DevAppID); ok {
 				fmt.Printf("  development app ID: %s (accepts _no_need_token)\n", apps.DevAppID)
+				if tcp, ok := n.Addr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+					fmt.Printf("  warning: listening on %s, reachable from other hosts, where anyone can log in as anyone\n", n.Addr)
+				}
 			}
 			if u := n.NATSClientURL(); u != "" && cfg.NATSListen != "" {
 				fmt.Printf("  NATS for other processes: %s\n", u)

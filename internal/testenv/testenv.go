@@ -34,6 +34,9 @@ type Options struct {
 	// Edge and Worker adjust the default test configuration of each part.
 	Edge   func(*edge.Config)
 	Worker func(*handlers.Config)
+	// Metrics serves each edge's Prometheus metrics on a loopback port of
+	// its own (Env.MetricsURL).
+	Metrics bool
 }
 
 // Env is a running Switchboard.
@@ -114,9 +117,13 @@ func Start(t testing.TB, o Options) *Env {
 		if o.Edge != nil {
 			o.Edge(&ec)
 		}
-		env.Edges = append(env.Edges, start(t, node.Config{
+		nc := node.Config{
 			NATSServer: ns, Memory: true, Edge: true, Listen: "127.0.0.1:0", EdgeConfig: ec, Log: log,
-		}))
+		}
+		if o.Metrics {
+			nc.MetricsListen = "127.0.0.1:0"
+		}
+		env.Edges = append(env.Edges, start(t, nc))
 	}
 	return env
 }
