@@ -113,8 +113,14 @@ func New(store *kv.Store, bus Publisher, registry Apps, cfg Config, log *slog.Lo
 	return s
 }
 
-// Handle runs the handler of c's operation.
+// Handle runs the handler of c's operation. It refuses a call whose app ID
+// is not one a client may send (protocol.ValidAppID) before anything else,
+// whatever the edge checked: every subject and key a handler builds starts
+// with the app ID, and only a valid one keeps them within NATS's limits.
 func (s *Service) Handle(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
+	if !protocol.ValidAppID(c.App) {
+		return nil, protocol.Errorf(protocol.KindInvalid, "appId must be 1 to %d visible ASCII characters", protocol.MaxAppIDBytes)
+	}
 	h, ok := s.handlers[c.Req.Op]
 	if !ok {
 		return nil, protocol.Errorf(protocol.KindInvalid, "unknown operation %q", c.Req.Op)
