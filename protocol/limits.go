@@ -3,6 +3,8 @@ package protocol
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits of the API, enforced by the edge before anything reaches NATS (and
@@ -18,7 +20,14 @@ const (
 )
 
 // ValidName reports whether s is a legal account, channel or attribute name:
-// 1 to 128 visible characters, no space.
+// 1 to 128 visible characters, no space, already in Unicode normalization
+// form NFKC.
+//
+// NFKC folds what looks the same into one spelling: "é" written as e and a
+// combining accent (NFD) into the single character (NFC), and full-width
+// "ａｌｉｃｅ" into "alice". Requiring it means two names that look the
+// same cannot both exist, so one person has one account; refusing rather
+// than rewriting means that every callback carries the name the app used.
 func ValidName(s string) bool {
 	if s == "" || len(s) > MaxNameChars*utf8.UTFMax || !utf8.ValidString(s) {
 		return false
@@ -30,7 +39,7 @@ func ValidName(s string) bool {
 			return false
 		}
 	}
-	return n <= MaxNameChars
+	return n <= MaxNameChars && norm.NFKC.IsNormalString(s)
 }
 
 // MaxAppIDBytes is the longest app ID, in bytes.
@@ -61,7 +70,7 @@ func Validate(r *Request) error {
 	switch r.Op {
 	case OpLogin, OpLogin2:
 		if !ValidName(r.Account) {
-			return Errorf(KindInvalid, "account must be 1 to 128 visible characters without spaces")
+			return Errorf(KindInvalid, "account must be 1 to 128 visible characters without spaces, in NFKC")
 		}
 		if !ValidAppID(r.AppID) {
 			return Errorf(KindInvalid, "appId must be 1 to 128 visible ASCII characters")
@@ -143,7 +152,7 @@ func Validate(r *Request) error {
 
 func name(field, s string) error {
 	if !ValidName(s) {
-		return Errorf(KindInvalid, "%s must be 1 to 128 visible characters without spaces", field)
+		return Errorf(KindInvalid, "%s must be 1 to 128 visible characters without spaces, in NFKC", field)
 	}
 	return nil
 }

@@ -30,6 +30,40 @@ func TestValidName(t *testing.T) {
 	}
 }
 
+// TestValidName_OneSpellingPerName: a name must already be in NFKC, so two
+// names that look the same cannot both be accounts (docs/protocol.md).
+func TestValidName_OneSpellingPerName(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"precomposed é (NFC)", "\u00e9", true},
+		{"e and a combining accent (NFD)", "e\u0301", false},
+		{"full-width alice", "ａｌｉｃｅ", false},
+		{"alice", "alice", true},
+		{"ligature ﬁ", "\ufb01le", false},
+		{"Angstrom sign", "\u212b", false},
+		{"Å", "\u00c5", true},
+		{"circled digit", "\u2460", false},
+		{"superscript two", "x\u00b2", false},
+		{"Roman numeral", "\u2163", false},
+		{"precomposed Hangul", "\ud55c\uad6d", true},
+		{"Hangul jamo", "\u1112\u1161\u11ab", false},
+		{"CJK", "中文", true},
+		{"emoji", "😀", true},
+		{"emoji with variation selector", "\u2764\ufe0f", true},
+		{"128 precomposed é", strings.Repeat("\u00e9", 128), true},
+		{"128 decomposed é", strings.Repeat("e\u0301", 64), false},
+		{"128 emoji", strings.Repeat("😀", 128), true},
+	}
+	for _, tt := range tests {
+		if got := ValidName(tt.in); got != tt.want {
+			t.Errorf("%s: ValidName(%+q) = %v, want %v", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestValidate_CodesByOperation(t *testing.T) {
 	big := strings.Repeat("x", MaxMsgBytes+1)
 	tests := []struct {
@@ -42,6 +76,13 @@ func TestValidate_CodesByOperation(t *testing.T) {
 		{Request{Op: OpSetAttr, Name: "k", Value: strings.Repeat("v", 1025)}, LargeParam},
 		{Request{Op: OpChannelSetAttr, ChannelID: "c", Name: "k", Value: strings.Repeat("v", 8096)}, Success},
 		{Request{Op: OpChannelJoin, ChannelID: strings.Repeat("c", 129)}, WrongParam},
+		{Request{Op: OpLogin, AppID: "app", Account: "e\u0301"}, WrongParam},
+		{Request{Op: OpLogin, AppID: "app", Account: "ａｌｉｃｅ"}, WrongParam},
+		{Request{Op: OpLogin, AppID: "app", Account: "\u00e9"}, Success},
+		{Request{Op: OpLogin, AppID: strings.Repeat("a", MaxAppIDBytes+1), Account: "alice"}, WrongParam},
+		{Request{Op: OpChannelJoin, ChannelID: "ｃｈａｎ"}, WrongParam},
+		{Request{Op: OpChannelSetAttr, ChannelID: "c", Name: "ﬁ", Value: "v"}, WrongParam},
+		{Request{Op: OpChannelInviteUser, ChannelID: "c", Account: "e\u0301"}, WrongParam},
 	}
 	for _, tt := range tests {
 		err := Validate(&tt.req)
