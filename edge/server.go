@@ -257,7 +257,7 @@ func (s *Server) ID() string { return s.cfg.ID }
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.cfg.Path, s.serveWS)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.Handle("/healthz", NewHealth(s.nc)) // health.go
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
 		closing := s.closing

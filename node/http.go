@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/metrics"
 )
 
@@ -25,7 +26,7 @@ func (n *Node) serveAux(cfg Config) error {
 	}
 	if cfg.HealthListen != "" {
 		mux := http.NewServeMux()
-		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+		mux.Handle("/healthz", edge.NewHealth(n.Conn)) // fails when NATS is lost for good
 		mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 			if n.Conn == nil || n.Conn.Status() != nats.CONNECTED {
 				http.Error(w, "not connected to NATS", http.StatusServiceUnavailable)
