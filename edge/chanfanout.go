@@ -49,8 +49,8 @@ type channel struct {
 	attrsKnown bool
 	sendLimit  setting
 	autoEvery  setting
-	autoCur    int
-	autoStop   chan struct{}
+	auto       *autoEntry // on the edge's _auto_update_num schedule (autoupdate.go)
+	num        memberNum  // the member count it pushes
 
 	observer *observer // a force send keeps the channel followed for a while
 }
@@ -196,6 +196,11 @@ func (s *Server) lookupChannel(app, name string) *channel {
 
 // onMsg fans one arrival out to the local members.
 func (ch *channel) onMsg(m *nats.Msg) {
+	if n := m.Header.Get(protocol.HdrMemberNum); n != "" {
+		// A worker's count, for _auto_update_num: no member gets it.
+		ch.onMemberNum(n, m.Header.Get(protocol.HdrMemberRev))
+		return
+	}
 	if tok := m.Header.Get(hdrChanMsg); tok != "" && m.Header.Get(protocol.HdrEdge) == ch.srv.cfg.ID {
 		ch.srv.channelSendBack(tok)
 	}
@@ -325,81 +330,6 @@ func (ch *channel) msgLimit() int {
 		return ch.sendLimit.v
 	}
 	return ch.srv.cfg.ChannelRate
-}
-
-// syncAuto runs the _auto_update_num ticker at the interval the channel asks
-// for, or stops it. ch.mu is held.
-func (ch *channel) syncAuto() {
-	want := ch.autoEvery.v
-	if ch.closed || ch.special {
-		want = 0
-	}
-	if want == ch.autoCur {
-		return
-	}
-	if ch.autoStop != nil {
-		close(ch.autoStop)
-		ch.autoStop = nil
-	}
-	ch.autoCur = want
-	if want > 0 {
-		stop := make(chan struct{})
-		ch.autoStop = stop
-		go ch.autoLoop(time.Duration(want)*time.Second, stop)
-	}
-}
-
-// autoLoop pushes _member_num to the local members every period: each edge
-// with members of the channel does so for its own.
-func (ch *channel) autoLoop(every time.Duration, stop chan struct{}) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-ch.srv.ctx.Done():
-			return
-		case <-t.C:
-		}
-		ch.mu.Lock()
-		any := false
-		for _, m := range ch.members {
-			any = any || m.joined
-		}
-		ch.mu.Unlock()
-		if !any {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(ch.srv.ctx, ch.srv.cfg.RequestTimeout)
-		members, _, err := ch.srv.store.ChannelMembers(ctx, ch.key.app, ch.key.name)
-		cancel()
-		if err != nil {
-			ch.srv.log.Warn("reading a channel's members failed", "err", err)
-			continue
-		}
-		data, err := json.Marshal(protocol.Event{
-			Ev: protocol.EvChannelAttrUpdated, ChannelID: ch.key.name,
-			Name: attrMemberNum, Value: strconv.Itoa(len(members)), Type: protocol.AttrUpdate,
-		})
-		if err != nil {
-			continue
-		}
-		f := newSharedFrame(data)
-		ch.mu.Lock()
-		select {
-		case <-stop:
-			ch.mu.Unlock()
-			return
-		default:
-		}
-		for sess, m := range ch.members {
-			if m.joined {
-				sess.deliverFrame(f, "")
-			}
-		}
-		ch.mu.Unlock()
-	}
 }
 
 // revSeen remembers the newest revision seen per key, for long enough that a

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -133,5 +134,106 @@ func TestFrame_SharedIsFramedOnceAndReadsTheSame(t *testing.T) {
 			t.Fatalf("client %d read %q after the shared frame", i, got)
 		}
 		ws.Close()
+	}
+}
+
+func TestMemberNum_NewestRevisionWins(t *testing.T) {
+	var m memberNum
+	now := time.Now()
+	steps := []struct {
+		n     int
+		rev   uint64
+		wantN int
+	}{
+		{3, 10, 3},
+		{2, 9, 3}, // a late count of an older list
+		{5, 12, 5},
+		{5, 12, 5}, // the same list again (a snapshot and a count message)
+		{4, 11, 5},
+		{1, 13, 1},
+	}
+	for _, s := range steps {
+		m.set(s.n, s.rev, now)
+		if !m.known || m.n != s.wantN {
+			t.Fatalf("after set(%d, %d): n = %d (known %v), want %d", s.n, s.rev, m.n, m.known, s.wantN)
+		}
+	}
+	m.frame = newSharedFrame([]byte(`{}`))
+	m.set(1, 14, now)
+	if m.frame == nil {
+		t.Fatal("the push frame was dropped for an unchanged count")
+	}
+	m.set(2, 15, now)
+	if m.frame != nil {
+		t.Fatal("the push frame of the old count was kept")
+	}
+}
+
+func TestAutoSchedule_OneEntryPerChannelWhateverTheSettingDoes(t *testing.T) {
+	srv := &Server{cfg: DefaultConfig()}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv.ctx = ctx
+	chans := make([]*channel, 3)
+	for i := range chans {
+		chans[i] = &channel{srv: srv, members: map[*session]*member{}, attrs: map[string]attrEvent{}}
+	}
+	set := func(ch *channel, v string, rev uint64) {
+		ch.mu.Lock()
+		ch.applySetting(attrAutoUpdateNum, protocol.AttrUpdate, v, rev)
+		ch.mu.Unlock()
+	}
+	start := time.Now()
+	rev := uint64(0)
+	// A user toggles the setting of every channel again and again.
+	for range 100 {
+		for _, ch := range chans {
+			rev++
+			set(ch, "1", rev)
+			rev++
+			set(ch, "86400", rev)
+		}
+	}
+	if got := srv.auto.size(); got != len(chans) {
+		t.Fatalf("%d entries on the schedule for %d channels", got, len(chans))
+	}
+	for _, ch := range chans {
+		ch.mu.Lock()
+		due := ch.auto.due
+		ch.mu.Unlock()
+		if due.Before(start.Add(autoMinGap)) {
+			t.Fatalf("a channel is due %v after its setting changed, want at least %v", due.Sub(start), autoMinGap)
+		}
+	}
+	rev++
+	set(chans[0], "0", rev)
+	chans[1].mu.Lock()
+	chans[1].closed = true
+	chans[1].syncAuto()
+	chans[1].mu.Unlock()
+	if got := srv.auto.size(); got != 1 {
+		t.Fatalf("%d entries on the schedule after one channel turned it off and one closed, want 1", got)
+	}
+}
+
+func TestAutoPush_NeverCatchesUpInABurst(t *testing.T) {
+	srv := &Server{cfg: DefaultConfig()}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv.ctx = ctx
+	ch := &channel{srv: srv, members: map[*session]*member{}, attrs: map[string]attrEvent{}}
+	now := time.Now()
+	e := &autoEntry{ch: ch, every: time.Second, due: now.Add(-time.Minute), idx: -1}
+	ch.mu.Lock()
+	ch.auto = e
+	ch.mu.Unlock()
+	// The schedule fell a minute behind: the next push is a gap later,
+	// not now.
+	ch.autoPush(e, now)
+	ch.mu.Lock()
+	due := e.due
+	ch.mu.Unlock()
+	if due.Before(now.Add(autoMinGap)) {
+		t.Fatalf("next push %v after a late one, want at least %v", due.Sub(now), autoMinGap)
 	}
 }

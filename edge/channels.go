@@ -104,6 +104,7 @@ func (s *session) join(r *protocol.Request) {
 	m.flushHeld(s)
 	if !ch.special {
 		ch.applySnapshot(attrs, reply.AttrRev)
+		ch.applyMemberNum(attrs[attrMemberNum], reply.Rev)
 	}
 	ch.mu.Unlock()
 }

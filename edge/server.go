@@ -138,6 +138,7 @@ type Server struct {
 	// (or one joining), and those a local user sent to without joining.
 	chMu  sync.Mutex
 	chans map[chanKey]*channel
+	auto  autoSchedule // the _auto_update_num pushes of every channel here
 
 	slowConsumers atomic.Uint64 // connections closed for overflowing their queue
 

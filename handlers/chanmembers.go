@@ -153,6 +153,7 @@ func (s *Service) applyMembers(app, channel string, ops []*memberOp) {
 		s.Log.Warn("reading channel attributes failed", "app", app, "err", err)
 	}
 	if anyChange {
+		s.publishMemberNum(ctx, app, channel, rev, len(after))
 		s.announce(ctx, app, channel, ops, changed, rev, !special && attrs.Attrs[AttrUserNotification] != "0")
 	}
 	for i, op := range ops {
