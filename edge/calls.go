@@ -50,10 +50,18 @@ func callWorker(ctx context.Context, nc *nats.Conn, c *protocol.Call, timeout ti
 // goroutine that exists only while there is work. A session's requests to the
 // workers go through one, so that a join and the leave after it are handled
 // in that order whichever workers take them.
+//
+// A function that panics is recovered and counted (Server.panics): one bad
+// request must not take down every user of the edge.
 type serial struct {
 	mu      sync.Mutex
 	q       []func()
 	running bool
+	// space is closed, and cleared, whenever a function finishes, so that
+	// a reader waiting for the queue to shrink (wait) looks again.
+	space chan struct{}
+	// onPanic, if set, is told of a recovered panic.
+	onPanic func(any)
 }
 
 func (s *serial) do(f func()) {
@@ -68,12 +76,50 @@ func (s *serial) do(f func()) {
 	go s.run()
 }
 
+// pending is how many functions are queued or running.
+func (s *serial) pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.q)
+	if s.running {
+		n++
+	}
+	return n
+}
+
+// wait returns when fewer than limit functions are queued or running, or
+// when done is closed.
+func (s *serial) wait(limit int, done <-chan struct{}) {
+	for {
+		s.mu.Lock()
+		n := len(s.q)
+		if s.running {
+			n++
+		}
+		if n < limit {
+			s.mu.Unlock()
+			return
+		}
+		if s.space == nil {
+			s.space = make(chan struct{})
+		}
+		space := s.space
+		s.mu.Unlock()
+		select {
+		case <-space:
+		case <-done:
+			return
+		}
+	}
+}
+
 func (s *serial) run() {
 	for {
 		s.mu.Lock()
 		if len(s.q) == 0 {
 			s.running = false
 			s.q = nil
+			s.signalLocked()
 			s.mu.Unlock()
 			return
 		}
@@ -81,6 +127,29 @@ func (s *serial) run() {
 		s.q[0] = nil
 		s.q = s.q[1:]
 		s.mu.Unlock()
-		f()
+		s.call(f)
+		s.mu.Lock()
+		s.signalLocked()
+		s.mu.Unlock()
 	}
+}
+
+func (s *serial) signalLocked() {
+	if s.space != nil {
+		close(s.space)
+		s.space = nil
+	}
+}
+
+func (s *serial) call(f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			if s.onPanic != nil {
+				s.onPanic(v)
+			} else {
+				panic(v)
+			}
+		}
+	}()
+	f()
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard-io/switchboard/metrics"
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
@@ -23,6 +24,11 @@ type conn struct {
 	qmu    sync.Mutex
 	q      []*frame
 	credit int
+	// qBytes are the bytes of q's frames and creditBytes those of the
+	// replayed ones still in it: the queue's bound counts bytes as well
+	// as frames (maxQueueBytes).
+	qBytes      int
+	creditBytes int
 	// The writer runs only while there is something to write: frames, a
 	// ping that is due, or the close. An idle connection has no goroutine
 	// but its reader.
@@ -42,18 +48,25 @@ type conn struct {
 
 	mu        sync.Mutex
 	sess      *session // nil until login or resume, and after logout
-	loggingIn bool
-	calls     serial // worker calls before login
-	in        inbox  // frames read and not yet handled
+	loggingIn bool     // a login or a resume is under way
+	calls     serial   // worker calls before login
+	// failedResumes counts resumes refused on this connection.
+	failedResumes int
+	in            inbox // frames read and not yet handled
 }
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
-	return &conn{
+	c := &conn{
 		srv:      s,
 		ws:       ws,
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
+	c.calls.onPanic = func(v any) {
+		s.recovered("connection request", v)
+		c.closeWith(websocket.CloseInternalServerErr, "internal error")
+	}
+	return c
 }
 
 // run serves the connection until it closes, then detaches its session.
@@ -245,8 +258,10 @@ func (c *conn) pop() *frame {
 	if len(c.q) == 0 {
 		c.q = nil
 	}
+	c.qBytes -= len(f.data)
 	if c.credit > 0 {
 		c.credit--
+		c.creditBytes = max(c.creditBytes-len(f.data), 0)
 	}
 	return f
 }
@@ -270,14 +285,20 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 	default:
 	}
 	c.qmu.Lock()
-	if !replay && len(c.q)-c.credit >= c.srv.cfg.SendQueue {
+	if !replay && (len(c.q)-c.credit >= c.srv.cfg.SendQueue || c.qBytes-c.creditBytes >= maxQueueBytes) {
 		c.qmu.Unlock()
 		c.closeSlow()
 		return false
 	}
 	c.q = append(c.q, fs...)
+	n := 0
+	for _, f := range fs {
+		n += len(f.data)
+	}
+	c.qBytes += n
 	if replay {
 		c.credit += len(fs)
+		c.creditBytes += n
 	}
 	c.kickLocked()
 	c.qmu.Unlock()
@@ -289,6 +310,7 @@ func (c *conn) closeSlow() {
 	c.once.Do(func() {
 		c.srv.slowConsumers.Add(1)
 		c.srv.Metrics.SlowConsumer()
+		c.refused(metrics.RefusedFlood, "connection closed: it did not read its frames")
 		c.slow = true
 		c.closeM = websocket.FormatCloseMessage(protocol.CloseSlowConsumer, "slow consumer: outgoing queue full")
 		close(c.done)

@@ -80,8 +80,30 @@ func (c *conn) handleFrames() {
 			in.space = nil
 		}
 		in.mu.Unlock()
-		c.handle(f.typ, f.data)
+		c.waitInFlight()
+		c.handleSafely(f.typ, f.data)
 	}
+}
+
+// waitInFlight holds the next frame back while the connection has
+// maxInFlight requests waiting for the workers: the inbox then fills, and
+// the reader stops reading the socket until they are answered.
+func (c *conn) waitInFlight() {
+	c.calls.wait(maxInFlight, c.done)
+	if sess := c.session(); sess != nil {
+		sess.calls.wait(maxInFlight, c.done)
+	}
+}
+
+// handleSafely handles a frame; a panic closes this connection only.
+func (c *conn) handleSafely(typ int, data []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.recovered("frame", v)
+			c.closeWith(websocket.CloseInternalServerErr, "internal error")
+		}
+	}()
+	c.handle(typ, data)
 }
 
 // handle decodes one frame and dispatches it. A frame read before the

@@ -17,48 +17,80 @@ import (
 // client's peers see nothing. A living old edge lets the session go and
 // passes on the frames the client had not received.
 
-// hdrResumeN carries the client's frame count on a DeliverMoved delivery
-// (handlers.HdrResumeN).
-const hdrResumeN = "Sb-N"
-
-// adopt resumes, on this edge, a session another edge held.
-func (c *conn) adopt(r *protocol.Request) {
-	if !protocol.ValidName(r.Account) || r.AppID == "" {
-		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
-		return
-	}
-	sess := newSession(c.srv, r.AppID, r.Account, 0)
-	sess.sid = r.Session
-	// The client's count goes on from where it was; frames the old edge
-	// passes on count from there.
-	sess.sent, sess.base = r.N, r.N
-	if err := c.srv.addSession(sess); err != nil {
-		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
-		return
-	}
+// adopt resumes, on this edge, a session another edge held. Nothing is
+// registered or subscribed before a worker has confirmed that the account's
+// session record names sid (which only the secret's holder can present) and
+// moved it here. Then the edge subscribes and only then tells the edge that
+// held the session to let it go and pass on what it kept: what it passes on
+// finds the subscription.
+func (c *conn) adopt(r *protocol.Request, sid string) {
+	c.mu.Lock()
+	c.loggingIn = true
+	c.mu.Unlock()
+	app, account, n := r.AppID, r.Account, r.N
 	c.calls.do(func() {
 		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.RequestTimeout)
 		defer cancel()
 		reply, err := c.srv.call(ctx, &protocol.Call{
-			App: r.AppID, Account: r.Account, Session: r.Session, Edge: c.srv.cfg.ID,
-			Req: protocol.Request{Op: protocol.OpResume, N: r.N},
+			App: app, Account: account, Session: sid, Edge: c.srv.cfg.ID,
+			Req: protocol.Request{Op: protocol.OpResume, N: n},
 		})
 		if err != nil {
-			c.srv.removeSession(sess)
-			c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+			c.loginDone(nil)
+			if protocol.AsError(err).Kind == protocol.KindNotFound {
+				c.resumeFailed(protocol.NotLoggedIn, "no such session")
+			} else {
+				c.resumeFailed(protocol.LoginNet, "")
+			}
 			return
 		}
+		sess := newSession(c.srv, app, account, 0, sid)
+		// The client's count goes on from where it was; frames the old
+		// edge passes on count from there.
+		sess.sent, sess.base = n, n
 		sess.settle(reply)
+		if err := c.srv.addSession(sess); err != nil {
+			c.loginDone(nil)
+			c.resumeFailed(protocol.LoginNet, "")
+			return
+		}
+		if reply.Edge != "" && reply.Edge != c.srv.cfg.ID {
+			if err := c.srv.releaseMoved(app, account, sid, reply.Edge, n); err != nil {
+				c.srv.log.Warn("the edge a session left was not told", "err", err)
+			}
+		}
 		c.srv.rejoinLocal(sess, reply.Channels)
-		c.mu.Lock()
-		c.sess = sess
-		c.mu.Unlock()
-		if !sess.attach(c, r.N, true) {
+		c.loginDone(sess)
+		if !sess.attach(c, n, true) {
 			c.mu.Lock()
 			c.sess = nil
 			c.mu.Unlock()
-			c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+			sess.end(-1, nil, 0, "")
+			c.resumeFailed(protocol.NotLoggedIn, "the session is gone")
+			return
 		}
+		// A login elsewhere may have taken the account between the move
+		// and the subscription, and its kick gone to an edge that no
+		// longer held the session: look once.
+		if rec, _, err := c.srv.store.Session(ctx, app, account); err == nil && rec.SID != sid {
+			ev := protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutKicked}
+			sess.end(-1, &ev, protocol.CloseKicked, "logged in elsewhere")
+		}
+	})
+}
+
+// releaseMoved tells the edge that held a session (and every other edge
+// with the account) that it resumed here: the holder lets it go and passes
+// on the frames after the client's count n.
+func (s *Server) releaseMoved(app, account, sid, from string, n uint64) error {
+	return s.nc.PublishMsg(&nats.Msg{
+		Subject: subjects.User(app, account),
+		Header: nats.Header{
+			protocol.HdrSession: []string{sid},
+			protocol.HdrKind:    []string{protocol.DeliverMoved},
+			protocol.HdrEdge:    []string{s.cfg.ID},
+			protocol.HdrResumeN: []string{strconv.FormatUint(n, 10)},
+		},
 	})
 }
 

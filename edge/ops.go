@@ -100,7 +100,8 @@ func (s *session) answer(r *protocol.Request, reply *protocol.Reply, err error) 
 
 // login asks the workers to log the account in, with a fresh session that
 // subscribes to the account's subject first. A login while logged in (or
-// logging in) is ignored, as the API says.
+// logging in, or resuming) is ignored, as the API says. The session's
+// secret goes to the client in onLoginSuccess and nowhere else.
 func (c *conn) login(r *protocol.Request) {
 	c.mu.Lock()
 	if c.sess != nil || c.loggingIn {
@@ -112,13 +113,17 @@ func (c *conn) login(r *protocol.Request) {
 	r.Op = protocol.OpLogin
 	if err := protocol.Validate(r); err != nil {
 		c.loginDone(nil)
+		c.loginFailed(r, err)
 		c.fail(r, err)
 		return
 	}
-	sess := newSession(c.srv, r.AppID, r.Account, r.UID)
+	secret := newSecret()
+	sess := newSession(c.srv, r.AppID, r.Account, r.UID, sidOf(secret))
 	if err := c.srv.addSession(sess); err != nil {
 		c.loginDone(nil)
-		c.fail(r, protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
+		err := protocol.Errorf(protocol.KindUnavailable, "the service is unreachable")
+		c.loginFailed(r, err)
+		c.fail(r, err)
 		return
 	}
 	c.calls.do(func() {
@@ -130,6 +135,7 @@ func (c *conn) login(r *protocol.Request) {
 		if err != nil {
 			c.srv.removeSession(sess)
 			c.loginDone(nil)
+			c.loginFailed(r, err)
 			c.fail(r, err)
 			return
 		}
@@ -139,6 +145,9 @@ func (c *conn) login(r *protocol.Request) {
 		// session before attach wait in its buffer and follow the login.
 		c.loginDone(sess)
 		for _, ev := range reply.Events {
+			if ev.Ev == protocol.EvLoginSuccess {
+				ev.Session = secret
+			}
 			c.sendEvent(ev)
 		}
 		sess.attach(c, 0, false)
@@ -172,19 +181,33 @@ func (c *conn) logout(sess *session) {
 	})
 }
 
-// resume reattaches a session that lost its connection.
+// resume reattaches a session that lost its connection, on this edge or,
+// through the workers, one another edge held. The client proves the session
+// is its own with the secret its login handed it (secret.go).
 func (c *conn) resume(r *protocol.Request) {
-	if c.session() != nil {
+	c.mu.Lock()
+	busy := c.sess != nil || c.loggingIn
+	c.mu.Unlock()
+	if busy {
 		c.fail(r, protocol.Errorf(protocol.KindConflict, "already in a session"))
 		return
 	}
+	if !protocol.ValidAppID(r.AppID) || !protocol.ValidName(r.Account) || !validSecret(r.Session) {
+		c.resumeFailed(protocol.WrongParam, "malformed resume")
+		return
+	}
+	sid := sidOf(r.Session)
 	c.srv.mu.Lock()
-	sess := c.srv.sessions[r.Session]
+	sess := c.srv.sessions[sid]
 	c.srv.mu.Unlock()
 	if sess == nil {
 		// Not here: the session may be another edge's, which died or is
 		// draining.
-		c.adopt(r)
+		c.adopt(r, sid)
+		return
+	}
+	if sess.app != r.AppID || sess.account != r.Account || !sess.confirmed.Load() {
+		c.resumeFailed(protocol.NotLoggedIn, "no such session")
 		return
 	}
 	c.mu.Lock()
@@ -194,6 +217,27 @@ func (c *conn) resume(r *protocol.Request) {
 		c.mu.Lock()
 		c.sess = nil
 		c.mu.Unlock()
-		c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed})
+		c.resumeFailed(protocol.NotLoggedIn, "the session is gone or its frames are no longer kept")
+	}
+}
+
+// resumeFailed tells the client its resume failed, with ecode: 1004 for a
+// malformed resume, 1003 for a session that is not there (never was, ended,
+// or is not the client's), 201 when the service could not be asked. The
+// first two count toward maxFailedResumes, after which the connection is
+// closed (protocol.CloseResumeFlood).
+func (c *conn) resumeFailed(ecode int, why string) {
+	c.sendEvent(protocol.Event{Ev: protocol.EvResumeFailed, Ecode: ecode})
+	if ecode == protocol.LoginNet {
+		return
+	}
+	c.refused(metrics.RefusedResume, "resume refused", "why", why)
+	c.mu.Lock()
+	c.failedResumes++
+	flood := c.failedResumes >= maxFailedResumes
+	c.mu.Unlock()
+	if flood {
+		c.refused(metrics.RefusedResumeFlood, "connection closed after repeated failed resumes")
+		c.closeWith(protocol.CloseResumeFlood, "too many failed resumes")
 	}
 }

@@ -141,6 +141,7 @@ type Server struct {
 	auto  autoSchedule // the _auto_update_num pushes of every channel here
 
 	slowConsumers atomic.Uint64 // connections closed for overflowing their queue
+	panics        atomic.Uint64 // panics recovered in request handling (panic.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -435,7 +436,10 @@ func (s *Server) removeSession(sess *session) {
 }
 
 // target finds the session a user delivery is for: the one named by sid, or
-// else the newest live session of the account.
+// else the newest session of the account that a worker confirmed, or else
+// the newest one still logging in (which keeps it until its login is
+// answered). A login that may yet fail never takes what a confirmed session
+// of the account should get.
 func (s *Server) target(k userKey, sid string) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -443,11 +447,21 @@ func (s *Server) target(k userKey, sid string) *session {
 	if e == nil {
 		return nil
 	}
-	for i := len(e.sessions) - 1; i >= 0; i-- {
-		x := e.sessions[i]
-		if sid == "" || x.sid == sid {
-			return x
+	if sid != "" {
+		for _, x := range e.sessions {
+			if x.sid == sid {
+				return x
+			}
 		}
+		return nil
+	}
+	for i := len(e.sessions) - 1; i >= 0; i-- {
+		if e.sessions[i].confirmed.Load() {
+			return e.sessions[i]
+		}
+	}
+	if n := len(e.sessions); n > 0 {
+		return e.sessions[n-1]
 	}
 	return nil
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
 
 	"github.com/switchboard-io/switchboard/kv"
@@ -24,6 +26,10 @@ type session struct {
 	account string
 	uid     uint32
 	calls   serial // worker calls, in request order
+	// confirmed is set when a worker has accepted the login or resume:
+	// until then the session gets only what is addressed to its ID, never
+	// what is meant for whoever holds the account (onUserMsg, target).
+	confirmed atomic.Bool
 
 	mu          sync.Mutex
 	c           *conn // nil while detached
@@ -33,6 +39,7 @@ type session struct {
 	sent        uint64   // counted frames so far
 	base        uint64   // frames up to base are acknowledged or dropped
 	buf         []*frame // frames base+1 … sent
+	bufBytes    int      // the bytes of buf's frames
 	acks        []pendingAck
 	grace       *time.Timer
 	expiry      *time.Timer
@@ -54,14 +61,26 @@ type pendingAck struct {
 	reply string
 }
 
-func newSession(s *Server, app, account string, uid uint32) *session {
-	return &session{
+// newSession returns a session of account with ID sid (sidOf its secret),
+// not yet confirmed by a worker.
+func newSession(s *Server, app, account string, uid uint32, sid string) *session {
+	sess := &session{
 		srv:     s,
-		sid:     randomID(18),
+		sid:     sid,
 		app:     app,
 		account: account,
 		uid:     uid,
 	}
+	sess.calls.onPanic = func(v any) {
+		s.recovered("session request", v)
+		sess.mu.Lock()
+		c := sess.c
+		sess.mu.Unlock()
+		if c != nil {
+			c.closeWith(websocket.CloseInternalServerErr, "internal error")
+		}
+	}
+	return sess
 }
 
 // deliverEvent encodes ev and delivers it as a counted frame.
@@ -97,22 +116,28 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 		s.mu.Unlock()
 		return true
 	}
+	if reply != "" && s.c == nil && s.bufBytes+len(frame.data) > maxReplayBytes {
+		// A client that is away and has a full buffer takes no more peer
+		// messages: their senders learn it at once (the caller refuses),
+		// and what the buffer holds stays resumable.
+		s.mu.Unlock()
+		return false
+	}
 	s.sent++
 	s.buf = append(s.buf, frame)
+	s.bufBytes += len(frame.data)
 	if reply != "" {
 		s.acks = append(s.acks, pendingAck{seq: s.sent, reply: reply})
 	}
-	if over := len(s.buf) - s.srv.cfg.ReplayFrames; over > 0 {
-		// The client does not acknowledge: drop the oldest frames. A later
-		// resume from before them fails and the client logs in afresh.
-		s.buf = s.buf[over:]
-		s.base += uint64(over)
-	}
+	refused := s.trimLocked()
 	c := s.c
 	if c != nil {
 		c.send(frame)
 	}
 	s.mu.Unlock()
+	for _, r := range refused {
+		s.srv.peers.refuse(r)
+	}
 	switch {
 	case reply != "":
 		s.srv.Metrics.Deliveries(metrics.DeliveryPeer, 1)
@@ -124,15 +149,43 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 	return true
 }
 
+// trimLocked keeps the replay buffer within ReplayFrames frames and
+// maxReplayBytes bytes by dropping its oldest frames: a client that does not
+// acknowledge cannot make its session hold more. A later resume from before
+// the dropped frames fails and the client logs in afresh. It returns the
+// reply subjects of peer messages that were dropped unacknowledged: their
+// senders are told at once that the message did not arrive. s.mu is held.
+func (s *session) trimLocked() (refused []string) {
+	for len(s.buf) > 1 && (len(s.buf) > s.srv.cfg.ReplayFrames || s.bufBytes > maxReplayBytes) {
+		s.bufBytes -= len(s.buf[0].data)
+		s.buf[0] = nil
+		s.buf = s.buf[1:]
+		s.base++
+		for len(s.acks) > 0 && s.acks[0].seq <= s.base {
+			refused = append(refused, s.acks[0].reply)
+			s.acks = s.acks[1:]
+		}
+	}
+	return refused
+}
+
 // ack records that the client received frames up to n, and answers the
-// senders that waited for them.
+// senders that waited for them. Any n is safe: one beyond what was sent, or
+// an ack after the session ended, changes nothing it should not.
 func (s *session) ack(n uint64) {
 	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
 	if n > s.sent {
 		n = s.sent
 	}
 	if n > s.base {
-		drop := n - s.base
+		drop := min(n-s.base, uint64(len(s.buf)))
+		for _, f := range s.buf[:drop] {
+			s.bufBytes -= len(f.data)
+		}
 		clear(s.buf[:drop])
 		s.buf = s.buf[drop:]
 		s.base = n
@@ -223,6 +276,8 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 	acks := s.acks
 	s.acks = nil
 	s.buf = nil
+	s.bufBytes = 0
+	s.base = s.sent
 	chans := s.channels
 	s.channels = nil
 	moved := s.movedOut
@@ -360,7 +415,7 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 		// Sent to every edge with the account; the one the session moved
 		// to (HdrEdge) keeps it.
 		if m.Header.Get(protocol.HdrEdge) != s.cfg.ID {
-			sess.movedAway(parseN(m.Header.Get(hdrResumeN)))
+			sess.movedAway(parseN(m.Header.Get(protocol.HdrResumeN)))
 		}
 	case protocol.DeliverKick, protocol.DeliverEnd:
 		// The body is the session's last callback (onLogout); the
@@ -434,6 +489,7 @@ func (s *session) settle(reply *protocol.Reply) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.confirmed.Store(true)
 	s.rev = reply.Rev
 	s.rec = kv.Session{SID: s.sid, Edge: s.srv.cfg.ID, Since: time.Now().UnixMilli(), ConnTimeout: ct, Expires: reply.Expires}
 	s.connTimeout = time.Duration(ct) * time.Second

@@ -24,7 +24,7 @@ func (s *Service) login(ctx context.Context, c *protocol.Call) (*protocol.Reply,
 	r := &c.Req
 	app, ok := s.Apps.Lookup(r.AppID)
 	if !ok {
-		return nil, protocol.Coded(protocol.KindInvalid, protocol.LoginTokenWrong, "unknown app ID")
+		return nil, protocol.Coded(protocol.KindNotFound, protocol.LoginTokenWrong, "unknown app ID")
 	}
 	now := s.Now()
 	expires, err := app.CheckToken(r.Account, r.Token, now)

@@ -3,23 +3,21 @@ package handlers
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/switchboard-io/switchboard/kv"
 	"github.com/switchboard-io/switchboard/protocol"
-	"github.com/switchboard-io/switchboard/subjects"
 )
 
-// HdrResumeN, on a DeliverMoved delivery, is the count of frames the client
-// said it received: the edge that held the session passes on every frame
-// after it.
-const HdrResumeN = "Sb-N"
-
 // resume moves a session to the edge its client reconnected to, when that
-// is not the edge that held it (which died, or is draining). The client's
-// resume token is the session ID; the record must still name it. The old
-// edge, if it lives, is told to let the session go and pass on what it kept.
+// is not the edge that held it (which died, or is draining). The edge sends
+// the session ID it derived from the client's secret; the record must name
+// it, or nothing changes. The reply names the edge that held the session:
+// the new edge subscribes for the session first and then tells that edge to
+// let it go (edge/move.go), so that nothing it passes on is missed.
 func (s *Service) resume(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
+	if c.Session == "" || c.Edge == "" {
+		return nil, protocol.Errorf(protocol.KindInvalid, "resume without a session ID")
+	}
 	before, rev, err := s.Store.MoveSession(ctx, c.App, c.Account, c.Session, c.Edge, s.Cfg.SessionTTL)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, protocol.Errorf(protocol.KindNotFound, "no such session")
@@ -27,17 +25,7 @@ func (s *Service) resume(ctx context.Context, c *protocol.Call) (*protocol.Reply
 	if err != nil {
 		return nil, err
 	}
-	if before.Edge != c.Edge {
-		err := s.publish(ctx, subjects.User(c.App, c.Account),
-			protocol.Event{Ev: protocol.EvMove},
-			protocol.HdrSession, c.Session, protocol.HdrKind, protocol.DeliverMoved,
-			protocol.HdrEdge, c.Edge,
-			HdrResumeN, strconv.FormatUint(c.Req.N, 10))
-		if err != nil {
-			return nil, err
-		}
-	}
-	reply := &protocol.Reply{ConnTimeout: before.ConnTimeout, Expires: before.Expires, Rev: rev}
+	reply := &protocol.Reply{ConnTimeout: before.ConnTimeout, Expires: before.Expires, Rev: rev, Edge: before.Edge}
 	if uc, err := s.Store.UserChannels(ctx, c.App, c.Account); err == nil && uc.SID == c.Session {
 		reply.Channels = uc.Channels
 	} else if err != nil && !errors.Is(err, kv.ErrNotFound) {

@@ -31,6 +31,8 @@ type Reply struct {
 	Rev uint64 `json:"rev,omitempty"`
 	// Channels lists the channels a session is in (resume, logout).
 	Channels []string `json:"channels,omitempty"`
+	// Edge is the edge that held a resumed session before the resume.
+	Edge string `json:"edge,omitempty"`
 	// AttrRev is the revision of the channel attributes a join reply
 	// reports (Rev is then that of its member list); see HdrMemberRev.
 	AttrRev uint64 `json:"attrRev,omitempty"`
@@ -57,6 +59,10 @@ const (
 	// HdrEdge names the edge that published a channel message; that edge
 	// counted it toward the channel's rate when it sent it.
 	HdrEdge = "Sb-Edge"
+	// HdrResumeN, on a DeliverMoved delivery, is the count of frames the
+	// client said it received: the edge that held the session passes on
+	// every frame after it.
+	HdrResumeN = "Sb-N"
 )
 
 // Values of HdrKind.
