@@ -6,9 +6,11 @@
 #   docker build -t switchboard:latest .
 #
 # On its own, the image runs the embedded default (NATS, worker and edge in
-# one process, data in /home/nonroot/.local/share/switchboard):
+# one process, data in /home/nonroot/.local/share/switchboard). It listens on
+# loopback unless SB_LISTEN says otherwise; publish it on the host's loopback
+# only, since its development app lets anyone log in as anyone:
 #
-#   docker run -p 7400:7400 switchboard:latest
+#   docker run -p 127.0.0.1:7400:7400 -e SB_LISTEN=:7400 switchboard:latest
 
 FROM golang:1.26 AS build
 WORKDIR /src
