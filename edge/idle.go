@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"math"
 	"time"
 
 	"github.com/switchboard-io/switchboard/metrics"
@@ -25,7 +26,9 @@ type idleState struct {
 // startLoginTimer starts the login deadline of a new connection. It is
 // called before the connection reads its first frame.
 func (c *conn) startLoginTimer() {
-	c.idle.t = time.AfterFunc(c.srv.cfg.LoginTimeout, c.loginDeadline)
+	// Armed only once the field is set: loginDeadline uses it.
+	c.idle.t = time.AfterFunc(math.MaxInt64, c.loginDeadline)
+	c.idle.t.Reset(c.srv.cfg.LoginTimeout)
 }
 
 // stopLoginTimer stops the deadline for good, when the connection ends.
