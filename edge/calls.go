@@ -76,17 +76,6 @@ func (s *serial) do(f func()) {
 	go s.run()
 }
 
-// pending is how many functions are queued or running.
-func (s *serial) pending() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := len(s.q)
-	if s.running {
-		n++
-	}
-	return n
-}
-
 // wait returns when fewer than limit functions are queued or running, or
 // when done is closed.
 func (s *serial) wait(limit int, done <-chan struct{}) {

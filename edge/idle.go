@@ -38,8 +38,6 @@ func (c *conn) stopLoginTimer() {
 
 // sessionAttached says that the connection got a session (a login or a
 // resume succeeded): the deadline stops.
-//
-//lint:ignore U1000 called by session.attach once hooked in (issue 9)
 func (c *conn) sessionAttached() {
 	c.idle.t.Stop()
 }
@@ -47,8 +45,6 @@ func (c *conn) sessionAttached() {
 // sessionEnded says that the connection's session ended while the
 // connection may stay open (a logout): it has LoginTimeout again to log in.
 // On a connection that closes anyway it does no harm.
-//
-//lint:ignore U1000 called by session.end once hooked in (issue 9)
 func (c *conn) sessionEnded() {
 	select {
 	case <-c.done:

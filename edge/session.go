@@ -235,6 +235,7 @@ func (s *session) attach(c *conn, n uint64, resume bool) bool {
 		old.mu.Unlock()
 		old.closeWith(protocol.CloseSessionLost, "session resumed elsewhere")
 	}
+	c.sessionAttached()
 	s.ack(n)
 	return true
 }
@@ -299,6 +300,7 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 			c.sess = nil
 		}
 		c.mu.Unlock()
+		c.sessionEnded()
 		if ev != nil {
 			code := endLeaveCode(ev)
 			for _, ch := range chans {

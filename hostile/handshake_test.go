@@ -179,3 +179,21 @@ func hostOf(t *testing.T, wsURL string) string {
 func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
+func TestHostile_ConnectionIdleAfterLogoutIsClosed(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edge: func(c *edge.Config) {
+		c.LoginTimeout = 2 * time.Second
+	}})
+	r := testenv.Dial(t, env.URL(0))
+	r.Login("logout-alice")
+	// Let the first deadline pass while alice is logged in: a connection
+	// opened after her login is closed for its own.
+	marker := testenv.Dial(t, env.URL(0))
+	if code := expectCloseWithin(t, marker.WS, 30*time.Second); code != protocol.CloseLoginTimeout {
+		t.Fatalf("marker connection: close %d, want %d", code, protocol.CloseLoginTimeout)
+	}
+	r.Send(protocol.Request{Op: protocol.OpLogout})
+	r.Expect(protocol.EvLogout)
+	if code := expectCloseWithin(t, r.WS, 30*time.Second); code != protocol.CloseLoginTimeout {
+		t.Fatalf("a connection idle after its logout: close %d, want %d", code, protocol.CloseLoginTimeout)
+	}
+}
