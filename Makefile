@@ -2,19 +2,25 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run test fault lint build bench token clean
+.PHONY: run test fault fuzz lint build bench token clean
 
 ## run: Switchboard on its embedded default (NATS, worker and edge in one process)
 run:
 	$(GO) run ./cmd/edge
 
-## test: the whole test suite, with the race detector (what CI runs)
+## test: the whole test suite, with the race detector, and the memory bounds without it (what CI runs)
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 5m -run 'Bounded' ./hostile/
 
 ## fault: the fault suite: 3 NATS servers, 2 edges, 2 workers, 100 clients; kills and drains (CI runs it)
 fault:
 	SB_FAULT=1 $(GO) test -count=1 -timeout 15m -v -run TestFault ./fault/
+
+## fuzz: the connection state machine fuzzed on real edges and a worker, for FUZZTIME (CI runs it)
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME) ./hostile/
 
 ## lint: formatting, vet and staticcheck
 lint:

@@ -39,6 +39,10 @@ func settled(t testing.TB) int64 {
 func checkGrowth(t *testing.T, before, peak, after int64) {
 	t.Helper()
 	t.Logf("process: %d MiB before, peak %d MiB, %d MiB held at the end of the flood", before>>20, peak>>20, after>>20)
+	if raceEnabled {
+		t.Log("memory bounds not checked under the race detector (its shadow memory is never given back); make test checks them without it")
+		return
+	}
 	if after-before > floodRetained {
 		t.Errorf("the process held %d MiB more at the end of the flood, bound %d MiB", (after-before)>>20, floodRetained>>20)
 	}
