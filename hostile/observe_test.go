@@ -55,3 +55,49 @@ func TestHostile_OperatorSeesRefusedHandshakesAndIdleConnections(t *testing.T) {
 		t.Errorf("login timeouts: %v after two, want %v", got, idle0+2)
 	}
 }
+
+// TestHostile_OperatorSeesFailedResumesAndFloods: failed resumes, the
+// connection closed for them, a client closed for not reading, and failed
+// logins by reason, each counted where an operator looks.
+func TestHostile_OperatorSeesFailedResumesAndFloods(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Metrics: true})
+	url := env.MetricsURL(0)
+	refused := func(kind string) float64 {
+		return testenv.Counter(t, url, `switchboard_edge_refused_total{kind="`+kind+`"}`)
+	}
+	failed := func(reason string) float64 {
+		return testenv.Counter(t, url, `switchboard_login_failures_total{reason="`+reason+`"}`)
+	}
+	resume0, flood0 := refused(metrics.RefusedResume), refused(metrics.RefusedResumeFlood)
+	token0, account0 := failed("no_token_refused"), failed("bad_account")
+
+	r := testenv.Dial(t, env.URL(0))
+	for range 5 {
+		r.Send(protocol.Request{Op: protocol.OpResume, AppID: testenv.App.ID, Account: "alice", Session: "guess"})
+	}
+	if code := r.ExpectClose(); code != protocol.CloseResumeFlood {
+		t.Fatalf("after 5 failed resumes: close %d, want %d", code, protocol.CloseResumeFlood)
+	}
+	if got := refused(metrics.RefusedResume); got != resume0+5 {
+		t.Errorf("refused resumes: %v after 5, want %v", got, resume0+5)
+	}
+	if got := refused(metrics.RefusedResumeFlood); got != flood0+1 {
+		t.Errorf("connections closed for failed resumes: %v, want %v", got, flood0+1)
+	}
+
+	l := testenv.Dial(t, env.URL(0))
+	l.Send(protocol.Request{Op: protocol.OpLogin, AppID: testenv.StrictApp.ID, Account: "alice", Token: "_no_need_token"})
+	if ev := l.Expect(protocol.EvLoginFailed); ev.Ecode != protocol.LoginTokenWrong {
+		t.Fatalf("_no_need_token for a strict app: %+v", ev)
+	}
+	l.Send(protocol.Request{Op: protocol.OpLogin, AppID: testenv.App.ID, Account: "has space", Token: "_no_need_token"})
+	if ev := l.Expect(protocol.EvLoginFailed); ev.Ecode != protocol.WrongParam {
+		t.Fatalf("login with a bad account name: %+v", ev)
+	}
+	if got := failed("no_token_refused"); got != token0+1 {
+		t.Errorf("logins failed for _no_need_token: %v, want %v", got, token0+1)
+	}
+	if got := failed("bad_account"); got != account0+1 {
+		t.Errorf("logins failed for a bad account name: %v, want %v", got, account0+1)
+	}
+}
