@@ -226,6 +226,15 @@ func (s *session) attach(c *conn, n uint64, resume bool) bool {
 	// count: a client that was away may have more than SendQueue frames
 	// waiting, and reads them now.
 	c.replay(s.buf[n-s.base:]...)
+	select {
+	case <-c.done:
+		// The connection closed while its login or resume was being
+		// answered, after its reader let go of it: nobody will detach
+		// it, so the session waits for a resume as after any drop.
+		s.c = nil
+		s.waitForResumeLocked()
+	default:
+	}
 	s.mu.Unlock()
 	if old != nil && old != c {
 		old.mu.Lock()
@@ -249,10 +258,16 @@ func (s *session) detach(c *conn) {
 		return
 	}
 	s.c = nil
+	s.waitForResumeLocked()
+	s.mu.Unlock()
+}
+
+// waitForResumeLocked starts the _conn_timeout wait of a session without a
+// connection. s.mu is held.
+func (s *session) waitForResumeLocked() {
 	s.grace = time.AfterFunc(s.connTimeout, func() {
 		s.end(protocol.LeaveChannelDisconn, nil, 0, "")
 	})
-	s.mu.Unlock()
 }
 
 // end finishes the session: it stops its timers, leaves its channels on this
