@@ -69,6 +69,10 @@ func CreateAgoraSDKInstance(appID string, opts ...Option) *Client {
 	c.disp = newDispatcher(c.CallbackGet)
 	c.live.Add(1)
 	go func() {
+		// done is closed last, once the goroutine is counted out: whoever
+		// sees it closed (Destroy) finds none of the client's goroutines
+		// running, however late the scheduler runs this one.
+		defer close(c.disp.done)
 		defer c.live.Add(-1)
 		c.disp.run()
 	}()

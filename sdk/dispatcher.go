@@ -16,7 +16,7 @@ type dispatcher struct {
 	stopped bool
 	busy    bool // a callback is running
 
-	done chan struct{} // closed when the goroutine has returned
+	done chan struct{} // closed by the goroutine that runs run, once run has returned
 }
 
 func newDispatcher(get func() Callback) *dispatcher {
@@ -38,7 +38,6 @@ func (d *dispatcher) post(f func(Callback)) {
 }
 
 func (d *dispatcher) run() {
-	defer close(d.done)
 	var batch []func(Callback)
 	for {
 		d.mu.Lock()
