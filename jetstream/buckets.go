@@ -70,23 +70,44 @@ func EnsureBuckets(ctx context.Context, js njs.JetStream, cfg Config) error {
 	return nil
 }
 
-// ensure retries briefly: in a cluster that just started, JetStream may have
-// no leader yet, and two processes may race to create the same bucket.
+// Each attempt to create or update a bucket waits at most attemptTimeout,
+// doubling from the first to the last: a JetStream API request can go
+// unanswered (a cluster that just started and is still electing its meta
+// leader, or a busy server), and one such request must not use up the whole
+// start. Creating or updating a bucket is idempotent, so a retry after an
+// attempt whose answer was lost is harmless.
+const (
+	firstAttemptTimeout = 2 * time.Second
+	lastAttemptTimeout  = 16 * time.Second
+)
+
+// retryPause is the wait after an attempt that failed at once (JetStream not
+// ready yet, two processes racing to create the same bucket).
+const retryPause = 200 * time.Millisecond
+
+// ensure creates or updates one bucket, trying again until it succeeds or
+// ctx ends; it then returns the last attempt's error.
 func ensure(ctx context.Context, js njs.JetStream, kvc njs.KeyValueConfig) error {
-	var err error
-	for attempt := 0; attempt < 50; attempt++ {
-		_, err = js.CreateOrUpdateKeyValue(ctx, kvc)
+	attempt := firstAttemptTimeout
+	for {
+		actx, cancel := context.WithTimeout(ctx, attempt)
+		_, err := js.CreateOrUpdateKeyValue(actx, kvc)
+		cancel()
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil {
 			return err
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Unanswered: ask again, and give the next answer more time.
+			attempt = min(2*attempt, lastAttemptTimeout)
+			continue
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(retryPause):
 		}
 	}
-	return err
 }
