@@ -31,6 +31,14 @@ func (h *chat) OnMessageSendSuccess(messageID string) {
 	h.c.Logout()
 }
 
+// OnMessageSendError is the other answer every message gets: without it, a
+// message that fails (over the rate limit, not a member) would leave the
+// example waiting for a success that never comes.
+func (h *chat) OnMessageSendError(messageID string, ecode int) {
+	log.Printf("message %s not delivered: %d", messageID, ecode)
+	h.c.Logout()
+}
+
 func (h *chat) OnMessageChannelReceive(channelID, account string, uid uint32, msg string) {
 	fmt.Printf("%s in %s: %s\n", account, channelID, msg)
 }
