@@ -97,7 +97,9 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 
-	reg, err := apps.NewRegistry(App, StrictApp)
+	// The embedded default's switchboard-dev too, so that tests can replay
+	// what the docs show a `make run` session doing (e2e/protocol_doc_test.go).
+	reg, err := apps.NewRegistry(App, StrictApp, apps.DevApp())
 	if err != nil {
 		t.Fatal(err)
 	}
