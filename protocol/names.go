@@ -36,7 +36,7 @@ const (
 	OpChannelInvitePhone3     = "channelInvitePhone3"
 
 	// OpResume reattaches a new connection to a session that lost its
-	// connection, with Session and N.
+	// connection, with AppID, Account, Session (the secret) and N.
 	OpResume = "resume"
 	// OpAck tells the edge how many event frames the client has received.
 	OpAck = "ack"
