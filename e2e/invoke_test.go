@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-io/switchboard/handlers"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/protocol"
+	"github.com/switchboard-io/switchboard/sdk"
 )
 
 var invokeSeq atomic.Int64
@@ -118,8 +119,9 @@ func TestInvoke_ChannelFunctions(t *testing.T) {
 		{handlers.InvokeChannelDelAttr, `{"channel":"room","name":"topic"}`},
 		{handlers.InvokeChannelClearAttr, `{"channel":"room"}`},
 	} {
-		if ret := invokeRet(t, carol, f.name, f.req); ret.Err != "not a member of the channel" || ret.Resp != "" {
-			t.Fatalf("invoke %s by a non-member = err %q, resp %q", f.name, ret.Err, ret.Resp)
+		ret := invokeRet(t, carol, f.name, f.req)
+		if code, desc, _ := sdk.InvokeError(ret.Err, ret.Resp); code != protocol.GeneralFailed || desc != "not a member of the channel" {
+			t.Fatalf("invoke %s by a non-member = err %q, resp %q; want 1001, not a member", f.name, ret.Err, ret.Resp)
 		}
 	}
 	// The members hear of them as they do of channelSetAttr and the rest.
@@ -171,53 +173,60 @@ func TestInvoke_UnknownOrMalformedFailsAndChangesNothing(t *testing.T) {
 
 	bigUser := strings.Repeat("x", protocol.MaxUserAttrBytes+1)
 	bigChan := strings.Repeat("x", protocol.MaxChanAttrBytes+1)
-	tests := []struct{ name, req string }{
-		{"io.agora.signal.no_such_function", `{}`},
-		{"not-even-agora", `{"account":"bob"}`},
-		{handlers.InvokeUserQueryUserStatus, ``},
-		{handlers.InvokeUserQueryUserStatus, `not json`},
-		{handlers.InvokeUserQueryUserStatus, `["account","bob"]`},
-		{handlers.InvokeUserQueryUserStatus, `"bob"`},
-		{handlers.InvokeUserQueryUserStatus, `{}`},
-		{handlers.InvokeUserQueryUserStatus, `{"account":5}`},
-		{handlers.InvokeUserQueryUserStatus, `{"account":"b ob"}`},
-		{handlers.InvokeUserSetAttr, `{"name":"keep"}`},
-		{handlers.InvokeUserSetAttr, `{"value":"x"}`},
-		{handlers.InvokeUserSetAttr, `{"name":"keep","value":7}`},
-		{handlers.InvokeUserSetAttr, `{"name":"a b","value":"x"}`},
-		{handlers.InvokeUserSetAttr, `{"name":"keep","value":"` + bigUser + `"}`},
-		{handlers.InvokeUserSetAttr, `{"name":"_conn_timeout","value":"5"}`},
-		{handlers.InvokeUserSetAttr, `{"name":"_other","value":"5"}`},
-		{handlers.InvokeUserGetAttr, `{"account":"alice"}`},
-		{handlers.InvokeUserGetAttr, `{"name":"keep"}`},
-		{handlers.InvokeUserGetAttrAll, `{"account":""}`},
-		{handlers.InvokeChannelQueryNum, `{"channel":"room"}`},
-		{handlers.InvokeChannelQueryUserIsIn, `{"name":"room"}`},
-		{handlers.InvokeChannelQueryUserList, `{"name":""}`},
-		{handlers.InvokeChannelQueryUserListAll, `{"name":"room","num":-1}`},
-		{handlers.InvokeChannelQueryUserListAll, `{"name":"room","num":"ten"}`},
-		{handlers.InvokeChannelQueryUserListAll, `{"name":"room","num":1.5}`},
-		{handlers.InvokeChannelClearAttr, `{"name":"room"}`},
-		{handlers.InvokeChannelDelAttr, `{"channel":"room"}`},
-		{handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic"}`},
-		{handlers.InvokeChannelSetAttr, `{"channel":"ro om","name":"topic","value":"x"}`},
-		{handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic","value":"` + bigChan + `"}`},
+	// err is the API's code in decimal, resp the description as JSON
+	// (docs/protocol.md, "invoke").
+	const wrong, large, failed = protocol.WrongParam, protocol.LargeParam, protocol.GeneralFailed
+	tests := []struct {
+		name, req string
+		code      int
+	}{
+		{"io.agora.signal.no_such_function", `{}`, failed},
+		{"not-even-agora", `{"account":"bob"}`, failed},
+		{handlers.InvokeUserQueryUserStatus, ``, wrong},
+		{handlers.InvokeUserQueryUserStatus, `not json`, wrong},
+		{handlers.InvokeUserQueryUserStatus, `["account","bob"]`, wrong},
+		{handlers.InvokeUserQueryUserStatus, `"bob"`, wrong},
+		{handlers.InvokeUserQueryUserStatus, `{}`, wrong},
+		{handlers.InvokeUserQueryUserStatus, `{"account":5}`, wrong},
+		{handlers.InvokeUserQueryUserStatus, `{"account":"b ob"}`, wrong},
+		{handlers.InvokeUserSetAttr, `{"name":"keep"}`, wrong},
+		{handlers.InvokeUserSetAttr, `{"value":"x"}`, wrong},
+		{handlers.InvokeUserSetAttr, `{"name":"keep","value":7}`, wrong},
+		{handlers.InvokeUserSetAttr, `{"name":"a b","value":"x"}`, wrong},
+		{handlers.InvokeUserSetAttr, `{"name":"keep","value":"` + bigUser + `"}`, large},
+		{handlers.InvokeUserSetAttr, `{"name":"_conn_timeout","value":"5"}`, wrong},
+		{handlers.InvokeUserSetAttr, `{"name":"_other","value":"5"}`, wrong},
+		{handlers.InvokeUserGetAttr, `{"account":"alice"}`, wrong},
+		{handlers.InvokeUserGetAttr, `{"name":"keep"}`, wrong},
+		{handlers.InvokeUserGetAttrAll, `{"account":""}`, wrong},
+		{handlers.InvokeChannelQueryNum, `{"channel":"room"}`, wrong},
+		{handlers.InvokeChannelQueryUserIsIn, `{"name":"room"}`, wrong},
+		{handlers.InvokeChannelQueryUserList, `{"name":""}`, wrong},
+		{handlers.InvokeChannelQueryUserListAll, `{"name":"room","num":-1}`, wrong},
+		{handlers.InvokeChannelQueryUserListAll, `{"name":"room","num":"ten"}`, wrong},
+		{handlers.InvokeChannelQueryUserListAll, `{"name":"room","num":1.5}`, wrong},
+		{handlers.InvokeChannelClearAttr, `{"name":"room"}`, wrong},
+		{handlers.InvokeChannelDelAttr, `{"channel":"room"}`, wrong},
+		{handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic"}`, wrong},
+		{handlers.InvokeChannelSetAttr, `{"channel":"ro om","name":"topic","value":"x"}`, wrong},
+		{handlers.InvokeChannelSetAttr, `{"channel":"room","name":"topic","value":"` + bigChan + `"}`, large},
+		// The edge's checks answer through onInvokeRet too: a function
+		// name that is not a name at all, a req over 8 KB.
+		{"bad name", `{}`, wrong},
+		{handlers.InvokeUserQueryUserStatus, `{"account":"` + strings.Repeat("a", protocol.MaxReqBytes) + `"}`, large},
 	}
 	for _, tt := range tests {
 		ret := invokeRet(t, alice, tt.name, tt.req)
-		if ret.Err == "" || ret.Resp != "" {
-			t.Errorf("invoke %s %.60s: err %q, resp %q; want an err and no resp", tt.name, tt.req, ret.Err, ret.Resp)
+		code, desc, _ := sdk.InvokeError(ret.Err, ret.Resp)
+		if ret.Err != strconv.Itoa(tt.code) || code != tt.code || desc == "" {
+			t.Errorf("invoke %s %.60s: err %q, resp %q; want err %q and a description in resp", tt.name, tt.req, ret.Err, ret.Resp, strconv.Itoa(tt.code))
 		}
 	}
-	// The edge's checks answer through onInvokeRet too: a function name
-	// that is not a name at all, a req over 8 KB.
-	for _, tt := range []struct{ name, req string }{
-		{"bad name", `{}`},
-		{handlers.InvokeUserQueryUserStatus, `{"account":"` + strings.Repeat("a", protocol.MaxReqBytes) + `"}`},
-	} {
-		if ret := invokeRet(t, alice, tt.name, tt.req); ret.Err == "" {
-			t.Errorf("invoke %q: no err", tt.name)
-		}
+	if ret := invokeRet(t, alice, "io.agora.signal.no_such_function", `{}`); ret.Resp != `{"desc":"unknown function \"io.agora.signal.no_such_function\""}` {
+		t.Errorf("unknown function: resp %q", ret.Resp)
+	}
+	if ret := invokeRet(t, alice, handlers.InvokeUserQueryUserStatus, `not json`); ret.Resp != `{"desc":"req must be a JSON object"}` {
+		t.Errorf("malformed req: resp %q", ret.Resp)
 	}
 	got := uattrs(t, alice, "alice")
 	if len(got) != 1 || got["keep"] != "me" {

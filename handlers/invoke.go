@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
 // The functions of invoke (the API's table). Each takes its req as a JSON
-// object and answers onInvokeRet(callID, "", resp) with resp a JSON object,
-// or onInvokeRet(callID, err, "") with a non-empty err. A function that
-// fails changes nothing. docs/user-attributes.md lists requests and replies.
+// object and answers onInvokeRet(callID, "", resp) with resp a JSON object.
+// A failure answers onInvokeRet(callID, code, {"desc": …}) with the code in
+// decimal (protocol.FailureEvent): 1004 for a req that is not a JSON object
+// or lacks a field, 1005 for a value over its limit, 1001 for a function
+// this server does not have or a write it refuses. A function that fails
+// changes nothing. docs/user-attributes.md lists requests and replies.
 const (
 	InvokeUserQueryUserStatus     = "io.agora.signal.user_query_user_status"
 	InvokeUserSetAttr             = "io.agora.signal.user_set_attr"
@@ -59,7 +63,7 @@ var invokeFuncs = map[string]invokeFunc{
 func (s *Service) invoke(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
 	f, ok := invokeFuncs[c.Req.Name]
 	if !ok {
-		return nil, protocol.Errorf(protocol.KindInvalid, "unknown function %q", c.Req.Name)
+		return nil, errUnknownFunction(c.Req.Name)
 	}
 	a, err := parseInvokeArgs(c.Req.Req)
 	if err != nil {
@@ -79,6 +83,17 @@ func (s *Service) invoke(ctx context.Context, c *protocol.Call) (*protocol.Reply
 		Events:      []protocol.Event{{Ev: protocol.EvInvokeRet, CallID: c.Req.CallID, Resp: string(out)}},
 		ConnTimeout: ct,
 	}, nil
+}
+
+// errUnknownFunction fails an invoke of a function that is not in the
+// table with 1001 (GENERAL_E_FAILED), not 1004: the request is well formed
+// (the edge has checked that name is a legal name), this server just does
+// not offer that function, as it might not offer one of a later API. 1002
+// (GENERAL_E_UNKNOWN) stays what it is everywhere else in Switchboard, an
+// internal error the client can do nothing about. The name is the client's
+// own, at most 128 characters.
+func errUnknownFunction(name string) error {
+	return protocol.Coded(protocol.KindNotFound, protocol.GeneralFailed, fmt.Sprintf("unknown function %q", name))
 }
 
 // invokeArgs is a decoded req: a JSON object.

@@ -1,8 +1,10 @@
 package protocol
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Kind classifies a failure independently of the operation that met it.
@@ -145,7 +147,7 @@ func FailureEvent(r *Request, err error) Event {
 	case OpChannelQueryUserNum:
 		return Event{Ev: EvChannelQueryUserNumResult, ChannelID: r.ChannelID, Ecode: code}
 	case OpInvoke:
-		return Event{Ev: EvInvokeRet, CallID: r.CallID, Err: e.Msg}
+		return invokeFailure(r.CallID, code, e.Msg)
 	case OpChannelInviteUser, OpChannelInviteUser2, OpChannelInviteAccept,
 		OpChannelInviteRefuse, OpChannelInviteEnd, OpChannelInviteDTMF,
 		OpChannelInvitePhone, OpChannelInvitePhone2, OpChannelInvitePhone3:
@@ -156,4 +158,23 @@ func FailureEvent(r *Request, err error) Event {
 		return Event{Ev: EvInviteFailed, ChannelID: r.ChannelID, Account: account, Ecode: code, Extra: r.Extra}
 	}
 	return Event{Ev: EvError, Name: r.Op, Ecode: code, Desc: e.Msg}
+}
+
+// invokeFailure is the onInvokeRet of a failed invoke. The API calls its
+// err "Error code": it is the code, in decimal ("1004"), so that a client
+// can tell failures apart without parsing prose; resp, which the API calls
+// the returned JSON value, stays JSON and carries the description as
+// {"desc": …} (docs/protocol.md, "invoke"). A successful invoke has an empty
+// err.
+func invokeFailure(callID string, code int, desc string) Event {
+	resp, err := json.Marshal(invokeFailureResp{Desc: desc})
+	if err != nil {
+		resp = []byte(`{}`)
+	}
+	return Event{Ev: EvInvokeRet, CallID: callID, Err: strconv.Itoa(code), Resp: string(resp)}
+}
+
+// invokeFailureResp is the resp of a failed invoke.
+type invokeFailureResp struct {
+	Desc string `json:"desc"`
 }

@@ -38,7 +38,10 @@ func (c *Client) GetUserAttrAll(account string) {
 	c.send(protocol.Request{Op: protocol.OpGetUserAttrAll, Account: account})
 }
 
-// Invoke makes a remote call: OnInvokeRet(callID, …).
+// Invoke makes a remote call: OnInvokeRet(callID, "", resp) with the
+// function's JSON reply, or OnInvokeRet(callID, err, resp) with err the
+// failure's code in decimal ("1004") and resp {"desc": …}; InvokeError
+// decodes the two.
 func (c *Client) Invoke(name, req, callID string) {
 	c.send(protocol.Request{Op: protocol.OpInvoke, Name: name, Req: req, CallID: callID})
 }

@@ -20,7 +20,7 @@ func TestRequest_BeforeLogin_Fails1003Locally(t *testing.T) {
 		t.Fatalf("callback %v: want a generated ID and 1003", cl)
 	}
 	c.Invoke("io.agora.signal.user_query_user_status", `{"account":"bob"}`, "call1")
-	r.expect("OnInvokeRet", "call1", "not logged in", "")
+	r.expect("OnInvokeRet", "call1", "1003", `{"desc":"not logged in"}`)
 	c.ChannelInviteUser2("room", "bob", "{}")
 	r.expect("OnInviteFailed", "room", "bob", uint32(0), protocol.NotLoggedIn, "{}")
 	c.ChannelQueryUserNum("room")
