@@ -2,6 +2,7 @@ package edge
 
 import (
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -115,7 +116,18 @@ func (c *conn) handle(typ int, data []byte) {
 		return
 	}
 	var r protocol.Request
-	if err := json.Unmarshal(data, &r); err != nil || r.Op == "" {
+	err := json.Unmarshal(data, &r)
+	if err != nil {
+		// A field of the wrong JSON type ("uid":"5") still leaves the
+		// op decoded, as the rest: json.Unmarshal goes on past it. The
+		// op then refuses it as it refuses a missing field.
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" && te.Field != "op" && r.Op != "" {
+			c.wrongType(&r, te)
+			return
+		}
+	}
+	if err != nil || r.Op == "" {
 		c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "a frame must be a JSON object with an op"))
 		return
 	}
