@@ -43,6 +43,7 @@ type channel struct {
 	seen     revSeen              // newest member event per account
 	attrs    map[string]attrEvent // newest attribute event per name since the last clear
 	clearRev uint64
+	clear    delivery   // the newest clear, at clearRev
 	rate     rateWindow // messages in the current second, from any edge
 
 	// Built-ins the edge acts on, with the revision they are as of.
@@ -255,16 +256,21 @@ func (ch *channel) fanOut(d delivery) {
 }
 
 // attrChange orders an attribute event against the others and returns what
-// to deliver: nothing when a newer change of the attribute (or a newer clear)
-// arrived first. A clear that arrives after changes made after it is
-// delivered with those changes again, so that it does not wipe them from the
-// members' views. ch.mu is held.
+// to deliver. An event that arrives after a newer change of the attribute
+// (or a newer clear) is still delivered, since it is its writer's only
+// answer, and the newer ones after it again, so that the members' views end
+// where the record ends. A clear that arrives after changes made after it
+// is delivered with those changes again, for the same reason. ch.mu is held.
 func (ch *channel) attrChange(ev *protocol.Event, d delivery) []delivery {
 	if d.arev < ch.clearRev {
-		return nil
+		out := []delivery{d, ch.clear}
+		for _, a := range ch.attrs {
+			out = append(out, a.d)
+		}
+		return out
 	}
 	if ev.Type == protocol.AttrClear {
-		ch.clearRev = d.arev
+		ch.clearRev, ch.clear = d.arev, d
 		ch.applySetting(attrSendMsgLimit, protocol.AttrDel, "", d.arev)
 		ch.applySetting(attrAutoUpdateNum, protocol.AttrDel, "", d.arev)
 		out := []delivery{d}
@@ -279,7 +285,7 @@ func (ch *channel) attrChange(ev *protocol.Event, d delivery) []delivery {
 		return out
 	}
 	if a, ok := ch.attrs[ev.Name]; ok && d.arev < a.d.arev {
-		return nil
+		return []delivery{d, a.d}
 	}
 	ch.attrs[ev.Name] = attrEvent{d: d, typ: ev.Type, value: ev.Value}
 	ch.applySetting(ev.Name, ev.Type, ev.Value, d.arev)

@@ -73,8 +73,10 @@ func TestAttrChange_OrdersByRevision(t *testing.T) {
 	if got := ch.attrChange(ev("update", "x", "2"), d(12)); len(got) != 1 {
 		t.Fatalf("first change: %d deliveries", len(got))
 	}
-	if got := ch.attrChange(ev("update", "x", "1"), d(11)); len(got) != 0 {
-		t.Fatal("an older change of x, arriving late, was delivered")
+	// An older change of x arriving late is its writer's answer: delivered,
+	// then the newer one again.
+	if got := ch.attrChange(ev("update", "x", "1"), d(11)); len(got) != 2 || got[0].arev != 11 || got[1].arev != 12 {
+		t.Fatalf("a late change of x delivered %+v, want it then x at 12", got)
 	}
 	if got := ch.attrChange(ev("update", "y", "1"), d(5)); len(got) != 1 {
 		t.Fatal("a change of y was held back by x")
@@ -84,8 +86,9 @@ func TestAttrChange_OrdersByRevision(t *testing.T) {
 	if len(got) != 2 || got[0].arev != 10 || got[1].arev != 12 {
 		t.Fatalf("a late clear delivered %+v, want the clear then x", got)
 	}
-	if got := ch.attrChange(ev("update", "y", "2"), d(9)); len(got) != 0 {
-		t.Fatal("a change older than the clear was delivered")
+	// A change older than the clear: delivered, then the clear and x again.
+	if got := ch.attrChange(ev("update", "y", "2"), d(9)); len(got) != 3 || got[0].arev != 9 || got[1].arev != 10 || got[2].arev != 12 {
+		t.Fatalf("a change older than the clear delivered %+v, want it, the clear, x", got)
 	}
 	// The built-ins follow the same order.
 	ch.attrChange(ev("update", attrSendMsgLimit, "7"), d(20))
