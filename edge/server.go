@@ -63,6 +63,10 @@ type Config struct {
 	// DrainTimeout bounds how long a shutdown waits for clients to move to
 	// other edges.
 	DrainTimeout time.Duration
+	// Alone says that no other edge can exist (the embedded default): a
+	// shutdown closes every connection at once with 1001 (going away)
+	// instead of asking clients to move and waiting for them.
+	Alone bool
 	// ChannelRate is how many messages a channel carries per second when
 	// its _sendmsg_limit is unset.
 	ChannelRate int
@@ -294,11 +298,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
-	// Ask the clients to move to other edges and wait for them, then let
-	// the workers know that what is left here waits for its clients.
-	dctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
-	s.drain(dctx)
-	cancel()
+	// Ask the clients to move to other edges and wait for them (unless
+	// there is none), then let the workers know that what is left here
+	// waits for its clients.
+	if !s.cfg.Alone {
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
+		s.drain(dctx)
+		cancel()
+	}
 	lctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	_ = s.store.DropEdge(lctx, s.cfg.ID)
 	cancel()
@@ -324,6 +331,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		notWebSocket(w)
+		return
+	}
 	if offered := websocket.Subprotocols(r); len(offered) > 0 && !contains(offered, protocol.Subprotocol) {
 		http.Error(w, "unsupported protocol version; this edge speaks "+protocol.Subprotocol, http.StatusBadRequest)
 		return
@@ -368,6 +379,22 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		s.adm.release(ip)
 	}()
+}
+
+// notWebSocket answers a request to the WebSocket endpoint that is not a
+// WebSocket handshake (a browser's or curl's plain GET) with what the
+// endpoint is, how to speak to it and where that is written down. The
+// status is 426 Upgrade Required, with "Upgrade: websocket" as RFC 9110
+// asks: the request was refused only because it did not upgrade.
+func notWebSocket(w http.ResponseWriter) {
+	w.Header().Set("Upgrade", "websocket")
+	w.Header().Set("Connection", "Upgrade")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusUpgradeRequired)
+	_, _ = w.Write([]byte("This is Switchboard's WebSocket endpoint (the Agora Signaling API v1.4).\n" +
+		"Open a WebSocket here with the subprotocol " + protocol.Subprotocol + " (Sec-WebSocket-Protocol: " + protocol.Subprotocol + ").\n" +
+		"The protocol is described in docs/protocol.md of the Switchboard repository.\n"))
 }
 
 func contains(list []string, s string) bool {
