@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/switchboard-io/switchboard/kv"
 	"github.com/switchboard-io/switchboard/protocol"
 )
@@ -43,13 +45,33 @@ func (s *Service) edgeDied(edge string) {
 	mine, err := s.Store.ClaimDeadEdge(ctx, edge)
 	if err != nil || !mine {
 		if err != nil {
-			s.Log.Warn("dead edge claim failed", "edge", edge, "err", err)
+			s.logCleanupErr("dead edge claim failed", edge, err)
 		}
 		return
 	}
 	n, err := s.Store.OrphanSessions(ctx, edge)
 	if err != nil {
-		s.Log.Warn("dead edge cleanup incomplete", "edge", edge, "err", err)
+		s.logCleanupErr("dead edge cleanup incomplete", edge, err)
+		return
+	}
+	if n == 0 {
+		// Every edge that stops cleanly with no one left on it.
+		s.Log.Debug("edge gone, holding no sessions", "edge", edge)
+		return
 	}
 	s.Log.Info("edge gone; its sessions wait for their clients", "edge", edge, "sessions", n)
+}
+
+// logCleanupErr logs a failed dead-edge cleanup: a warning, unless this
+// process is stopping. An edge that stops cleanly drops its lease as its
+// last act, and a worker in the same process (the embedded default) sees
+// that while its own NATS connection closes: nothing is wrong then, and the
+// sessions expire by themselves (or are ended at the next start of the
+// embedded default, EndStaleSessions).
+func (s *Service) logCleanupErr(msg, edge string, err error) {
+	if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) {
+		s.Log.Debug(msg+" (stopping)", "edge", edge, "err", err)
+		return
+	}
+	s.Log.Warn(msg, "edge", edge, "err", err)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	njs "github.com/nats-io/nats.go/jetstream"
+
 	"github.com/switchboard-io/switchboard/subjects"
 )
 
@@ -171,4 +173,64 @@ func (s *Store) ResetUserChannels(ctx context.Context, app, account, sid string)
 		return Change{Value: val}, nil
 	})
 	return prev, err
+}
+
+// Account is one app's account, as the sessions and user channels buckets
+// key it.
+type Account struct {
+	App, Name string
+}
+
+// EndAllSessions deletes every session record and returns the accounts it
+// deleted one for. Only a process that knows no other edge exists may call
+// it (the embedded default at start, before its edge takes logins): every
+// session it ends is one whose edge is gone.
+func (s *Store) EndAllSessions(ctx context.Context) ([]Account, error) {
+	accounts, err := listAccounts(ctx, s.sessions)
+	if err != nil {
+		return nil, err
+	}
+	var ended []Account
+	for _, a := range accounts {
+		deleted := false
+		_, err := s.update(ctx, s.sessions, subjects.Key(a.App, a.Name), func(old []byte, _ uint64) (Change, error) {
+			deleted = old != nil
+			if old == nil {
+				return Change{Keep: true}, nil
+			}
+			return Change{Delete: true}, nil
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return ended, err
+		}
+		if deleted {
+			ended = append(ended, a)
+		}
+	}
+	return ended, nil
+}
+
+// ChannelRecordAccounts lists the accounts that have a channel record
+// (UserChannels), live or left behind by a session that ended unseen.
+func (s *Store) ChannelRecordAccounts(ctx context.Context) ([]Account, error) {
+	return listAccounts(ctx, s.userChs)
+}
+
+// listAccounts lists the accounts that b, a bucket keyed <app>.<account>,
+// holds a key for.
+func listAccounts(ctx context.Context, b njs.KeyValue) ([]Account, error) {
+	lister, err := b.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, njs.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []Account
+	for k := range lister.Keys() {
+		if parts, err := subjects.SplitKey(k); err == nil && len(parts) == 2 {
+			out = append(out, Account{App: parts[0], Name: parts[1]})
+		}
+	}
+	return out, nil
 }

@@ -86,6 +86,14 @@ type Node struct {
 	cancel   context.CancelFunc
 	serveErr chan error
 	aux      []*http.Server
+	// listener is the edge's, bound first so that a taken address fails
+	// the start at once; serving says whether Serve took it over.
+	listener net.Listener
+	serving  bool
+	// alone is the embedded default with no way in for other processes:
+	// no other edge can exist (Alone).
+	alone bool
+	drain time.Duration
 
 	closeOnce sync.Once
 	closeErr  error
@@ -126,6 +134,24 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 			_ = started.Close(context.Background())
 		}
 	}()
+	n.alone = Alone(cfg)
+	if cfg.Edge {
+		// Bind before anything else: a taken address is the commonest
+		// failure of a start, and it must show at once, not after NATS and
+		// the buckets are up.
+		if cfg.Listen == "" {
+			cfg.Listen = defaultListen(cfg.NATSURL)
+		}
+		if n.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return nil, fmt.Errorf("edge address %s (SB_LISTEN): %w", cfg.Listen, err)
+		}
+		n.Addr = n.listener.Addr()
+		cfg.EdgeConfig.Alone = n.alone
+		n.drain = cfg.EdgeConfig.DrainTimeout
+		if n.drain <= 0 {
+			n.drain = edge.DefaultConfig().DrainTimeout
+		}
+	}
 	switch {
 	case cfg.NATSServer != nil:
 		opts := append([]nats.Option{nats.InProcessServer(cfg.NATSServer)}, cfg.NATSOptions...)
@@ -174,21 +200,29 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		if err := n.Worker.Serve(runCtx, n.Conn); err != nil {
 			return nil, err
 		}
+		if n.alone {
+			// Whoever was online when this process last stopped (or died)
+			// was on its edge, which is gone: end them now, before the new
+			// edge takes logins, rather than let them show as online until
+			// their records expire.
+			// A failure costs only stale presence, not the start.
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			ended, err := n.Worker.EndStaleSessions(cctx)
+			cancel()
+			if err != nil {
+				log.Warn("sessions of the last run not all ended; the rest expire by themselves", "err", err)
+			} else if ended > 0 {
+				log.Info("ended the sessions of the last run", "accounts", ended)
+			}
+		}
 	}
 	if cfg.Edge {
 		if n.Edge, err = edge.New(n.Conn, n.Store, cfg.EdgeConfig, log.With("part", "edge")); err != nil {
 			return nil, err
 		}
 		n.Edge.Metrics = n.Metrics
-		if cfg.Listen == "" {
-			cfg.Listen = defaultListen(cfg.NATSURL)
-		}
-		l, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return nil, err
-		}
-		n.Addr = l.Addr()
-		go func() { n.serveErr <- n.Edge.Serve(l) }()
+		n.serving = true
+		go func() { n.serveErr <- n.Edge.Serve(n.listener) }()
 	}
 	if err := n.serveAux(cfg); err != nil {
 		return nil, err
@@ -250,12 +284,18 @@ func (n *Node) Close(ctx context.Context) error {
 func (n *Node) close(ctx context.Context) error {
 	var errs []error
 	if n.Edge != nil {
+		n.sayWhatStopWaitsFor()
 		errs = append(errs, n.Edge.Shutdown(ctx))
-		select {
-		case err := <-n.serveErr:
-			errs = append(errs, err)
-		case <-ctx.Done():
+		if n.serving {
+			select {
+			case err := <-n.serveErr:
+				errs = append(errs, err)
+			case <-ctx.Done():
+			}
 		}
+	}
+	if n.listener != nil && !n.serving {
+		_ = n.listener.Close()
 	}
 	for _, hs := range n.aux {
 		_ = hs.Close()

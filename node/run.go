@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -36,7 +37,7 @@ func Run(service string, log *slog.Logger, prepare func(*Config) error, started 
 	}
 	n, err := Start(ctx, cfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("start: %w", err)
 	}
 	started(n, cfg)
 	<-ctx.Done()

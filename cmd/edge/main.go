@@ -40,7 +40,7 @@ func main() {
 		fmt.Printf("  WebSocket URL: %s\n", n.WebSocketURL())
 	})
 	if err != nil {
-		log.Error("edge stopped", "err", err)
+		log.Error("edge failed", "err", err)
 		os.Exit(1)
 	}
 }

@@ -27,7 +27,7 @@ func main() {
 		log.Info("worker running", "nats", cfg.NATSURL)
 	})
 	if err != nil {
-		log.Error("worker stopped", "err", err)
+		log.Error("worker failed", "err", err)
 		os.Exit(1)
 	}
 }
