@@ -508,7 +508,7 @@ bool Client::answered(Session& s, std::string const& id) {
 // logout frame when logout is set), its queued requests failed, then the
 // callback then. Messages in flight keep their timers: an edge may still
 // have delivered them.
-void Client::end(std::shared_ptr<Session> const& s, bool logout, std::function<void(ICallBack*)> then) {
+void Client::end(std::shared_ptr<Session> s, bool logout, std::function<void(ICallBack*)> then) {
     if (s->ended) return;
     s->ended = true;
     s->wait.cancel();

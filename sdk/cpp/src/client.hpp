@@ -84,7 +84,7 @@ private:
     void flush(Session& s);
     void track(std::shared_ptr<Session> const& s, json const& req);
     bool answered(Session& s, std::string const& id);
-    void end(std::shared_ptr<Session> const& s, bool logout, std::function<void(agora_sdk_win::ICallBack*)> then);
+    void end(std::shared_ptr<Session> s, bool logout, std::function<void(agora_sdk_win::ICallBack*)> then);
     void shutdown();
 
     std::string appID_;
