@@ -56,7 +56,7 @@ func (s *session) join(r *protocol.Request) {
 		ch.mu.Unlock()
 	}
 
-	reply, err := s.callWorker(r)
+	reply, err := s.callWorkerWithin(r, srv.cfg.MembershipTimeout)
 
 	ch.mu.Lock()
 	m := ch.members[s]
@@ -118,13 +118,14 @@ func (s *session) join(r *protocol.Request) {
 // joiner come and go (onChannelUserLeaved, reason 600 in
 // _agora_channel_event).
 func (s *session) undoJoin(channel string) {
-	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.RequestTimeout)
+	timeout := s.srv.cfg.MembershipTimeout
+	ctx, cancel := context.WithTimeout(s.srv.ctx, timeout)
 	defer cancel()
-	_, err := s.srv.call(ctx, &protocol.Call{
+	_, err := callWorker(ctx, s.srv.nc, &protocol.Call{
 		App: s.app, Account: s.account, Session: s.sid, Edge: s.srv.cfg.ID,
 		Reason: protocol.LeaveChannelOther,
 		Req:    protocol.Request{Op: protocol.OpChannelLeave, ChannelID: channel},
-	})
+	}, timeout)
 	if err != nil {
 		// The session stays listed until it leaves or ends; logout and
 		// expiry still find the channel in its record.
@@ -148,7 +149,7 @@ func (m *member) flushHeld(sess *session) {
 // last local member): onChannelLeaved is the last frame of the channel it
 // gets.
 func (s *session) leave(r *protocol.Request) {
-	reply, err := s.callWorker(r)
+	reply, err := s.callWorkerWithin(r, s.srv.cfg.MembershipTimeout)
 	if err != nil {
 		s.deliverEvent(protocol.FailureEvent(r, err))
 		return

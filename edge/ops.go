@@ -69,13 +69,21 @@ func (s *session) forward(r *protocol.Request) {
 	})
 }
 
-// callWorker calls the workers on behalf of the session.
+// callWorker calls the workers on behalf of the session, waiting for their
+// answer up to RequestTimeout.
 func (s *session) callWorker(r *protocol.Request) (*protocol.Reply, error) {
-	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.RequestTimeout)
+	return s.callWorkerWithin(r, s.srv.cfg.RequestTimeout)
+}
+
+// callWorkerWithin is callWorker waiting up to d: MembershipTimeout for
+// what changes where the session is (join, leave, logout), which a busy
+// worker must not turn into a false failure.
+func (s *session) callWorkerWithin(r *protocol.Request, d time.Duration) (*protocol.Reply, error) {
+	ctx, cancel := context.WithTimeout(s.srv.ctx, d)
 	defer cancel()
-	return s.srv.call(ctx, &protocol.Call{
+	return callWorker(ctx, s.srv.nc, &protocol.Call{
 		App: s.app, Account: s.account, Session: s.sid, Edge: s.srv.cfg.ID, Req: *r,
-	})
+	}, d)
 }
 
 // answer delivers a worker's reply, or the failure callback of r.
@@ -127,11 +135,14 @@ func (c *conn) login(r *protocol.Request) {
 		return
 	}
 	c.calls.do(func() {
-		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.RequestTimeout)
+		// A login waits up to MembershipTimeout: a slow one is not a
+		// failed one (docs/architecture.md, "Sessions").
+		timeout := c.srv.cfg.MembershipTimeout
+		ctx, cancel := context.WithTimeout(c.srv.ctx, timeout)
 		defer cancel()
-		reply, err := c.srv.call(ctx, &protocol.Call{
+		reply, err := callWorker(ctx, c.srv.nc, &protocol.Call{
 			App: r.AppID, Session: sess.sid, Edge: c.srv.cfg.ID, Req: *r,
-		})
+		}, timeout)
 		if err != nil {
 			c.srv.removeSession(sess)
 			c.loginDone(nil)
@@ -171,7 +182,7 @@ func (s *session) tokenExpired() {
 // open for another login.
 func (c *conn) logout(sess *session) {
 	sess.calls.do(func() {
-		reply, err := sess.callWorker(&protocol.Request{Op: protocol.OpLogout})
+		reply, err := sess.callWorkerWithin(&protocol.Request{Op: protocol.OpLogout}, c.srv.cfg.MembershipTimeout)
 		if err != nil {
 			c.srv.log.Warn("logout not recorded; the session record expires by TTL", "err", err)
 		}

@@ -39,6 +39,13 @@ type Config struct {
 	Ping time.Duration
 	// RequestTimeout bounds a worker call.
 	RequestTimeout time.Duration
+	// MembershipTimeout bounds the wait for the workers' answer to a login,
+	// a channel join or leave, a logout, and the undoing of a failed join.
+	// It is longer than RequestTimeout because these are what a busy
+	// machine makes slowest and what a false failure costs most (a join to
+	// take back, a login to redo). The workers' RequestTimeout must be no
+	// shorter (docs/channels.md).
+	MembershipTimeout time.Duration
 	// MessageTimeout bounds how long a peer message waits for the receiver's
 	// acknowledgement.
 	MessageTimeout time.Duration
@@ -106,6 +113,12 @@ func DefaultConfig() Config {
 		DrainTimeout:   20 * time.Second,
 		ChannelRate:    200,
 		ObserveLinger:  10 * time.Second,
+
+		// A join or login that takes this long has almost surely been
+		// lost with a worker that died; a slower one is still worth the
+		// wait.
+		MembershipTimeout: 30 * time.Second,
+
 		// AllowedOrigins nil: same host only.
 		LoginTimeout:    DefaultLoginTimeout,
 		MaxConnsPerAddr: DefaultMaxConnsPerAddr,
@@ -176,6 +189,9 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 	}
 	if cfg.MessageTimeout <= 0 {
 		cfg.MessageTimeout = def.MessageTimeout
+	}
+	if cfg.MembershipTimeout <= 0 {
+		cfg.MembershipTimeout = def.MembershipTimeout
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = def.SessionTTL

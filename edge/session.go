@@ -346,7 +346,10 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 // or that expired ends the session here.
 func (s *session) refresh(ctx context.Context) {
 	s.mu.Lock()
-	if s.ended {
+	// A login or resume still being answered has no record of its own yet:
+	// refreshing it would write an empty one, which the login would then
+	// kick as the account's previous session.
+	if s.ended || !s.confirmed.Load() {
 		s.mu.Unlock()
 		return
 	}

@@ -69,7 +69,7 @@ func DefaultConfig() Config {
 	return Config{
 		SessionTTL:     60 * time.Second,
 		ConnTimeout:    120,
-		RequestTimeout: 5 * time.Second,
+		RequestTimeout: 30 * time.Second, // no shorter than the edges' MembershipTimeout
 		Concurrency:    512,
 
 		InviteOfflineWait: DefaultInviteOfflineWait,

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/handlers"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/kv"
@@ -198,7 +199,8 @@ func TestHostile_FailedJoinLeavesNoMember(t *testing.T) {
 		checkFailedJoin(t, env, channel)
 	})
 	t.Run("reply lost", func(t *testing.T) {
-		env := testenv.Start(t, testenv.Options{})
+		// The edge gives up on the lost reply after a short wait here.
+		env := testenv.Start(t, testenv.Options{Edge: func(c *edge.Config) { c.MembershipTimeout = 3 * time.Second }})
 		lossyWorker(t, env, "lossy")
 		checkFailedJoin(t, env, "lossy")
 	})

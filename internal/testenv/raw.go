@@ -21,7 +21,7 @@ type Raw struct {
 // Dial connects to url offering the current protocol version.
 func Dial(t testing.TB, url string) *Raw {
 	t.Helper()
-	d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}, HandshakeTimeout: 5 * time.Second}
+	d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}, HandshakeTimeout: WaitTimeout}
 	ws, _, err := d.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
@@ -50,10 +50,10 @@ func (r *Raw) SendText(s string) {
 	}
 }
 
-// Next reads the next event, failing the test after 5 s.
+// Next reads the next event, failing the test after WaitTimeout.
 func (r *Raw) Next() protocol.Event {
 	r.t.Helper()
-	_ = r.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = r.WS.SetReadDeadline(time.Now().Add(WaitTimeout))
 	var ev protocol.Event
 	if err := r.WS.ReadJSON(&ev); err != nil {
 		r.t.Fatalf("waiting for an event: %v", err)
@@ -87,7 +87,7 @@ func (r *Raw) Login(account string) protocol.Event {
 // close code.
 func (r *Raw) ExpectClose() int {
 	r.t.Helper()
-	_ = r.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = r.WS.SetReadDeadline(time.Now().Add(WaitTimeout))
 	for {
 		_, _, err := r.WS.ReadMessage()
 		if err == nil {

@@ -11,8 +11,11 @@ import (
 	"github.com/switchboard-io/switchboard/sdk"
 )
 
-// WaitTimeout is how long a test waits for a callback before it fails.
-const WaitTimeout = 10 * time.Second
+// WaitTimeout is how long a test waits for a callback before it fails: as
+// long as the edge waits for a worker's answer to a login or join
+// (edge.Config.MembershipTimeout), so that a busy machine slows a test down
+// but does not fail it. A passing test never waits this long.
+const WaitTimeout = 30 * time.Second
 
 // Recorder is an SDK callback that records every callback as a
 // protocol.Event (Ev is the callback's name), so that tests wait for what a
