@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run test fault fuzz lint build bench token clean
+.PHONY: run test test-under-load fault fuzz lint build bench token clean
 
 ## run: Switchboard on its embedded default (NATS, worker and edge in one process), built into bin/edge first
 # Built, then exec'd rather than `go run`: no go command stands between make
@@ -17,6 +17,12 @@ run:
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -timeout 5m -run 'Bounded' ./hostile/
+
+## test-under-load: with two CPU-bound processes beside it, make test TEST_RUNS times (5), then .ci/run CI_RUNS times (3); fails if any run fails
+TEST_RUNS ?= 5
+CI_RUNS ?= 3
+test-under-load:
+	TEST_RUNS=$(TEST_RUNS) CI_RUNS=$(CI_RUNS) MAKE="$(MAKE)" .ci/under-load
 
 ## fault: the fault suite: 3 NATS servers, 2 edges, 2 workers, 100 clients; kills and drains (CI runs it)
 fault:
