@@ -57,30 +57,39 @@ func TestMakeRun_SaysItBuildsAndCtrlCExitsZero(t *testing.T) {
 }
 
 // TestEmbeddedDefault_StopsAtOnceAndTellsItsClients: the embedded default
-// has no other edge to send clients to, so SIGTERM with a client online
-// closes its connection with 1001 (going away) without first asking it to
-// move, says so, and the process exits 0 at once, logging no warning.
+// has no other edge to send clients to, so SIGTERM with two clients online,
+// both in a channel, closes their connections with 1001 (going away)
+// without first asking them to move, says so, and the process exits 0 at
+// once, logging no warning.
 func TestEmbeddedDefault_StopsAtOnceAndTellsItsClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
 	}
 	t.Parallel()
 	p, url := startEmbedded(t, t.TempDir())
-	alice := devLogin(t, url, "alice")
-	p.signalGroup(t, syscall.SIGTERM)
-	code, events := closeCode(t, alice, stopWithin)
-	if code != websocket.CloseGoingAway {
-		t.Errorf("close code on stop = %d, want %d (going away)", code, websocket.CloseGoingAway)
+	var clients []*testenv.Raw
+	for _, who := range []string{"alice", "bob"} {
+		c := devLogin(t, url, who)
+		c.Send(protocol.Request{Op: protocol.OpChannelJoin, ChannelID: "room"})
+		c.Expect(protocol.EvChannelJoined)
+		clients = append(clients, c)
 	}
-	for _, ev := range events {
-		if ev == protocol.EvMove {
-			t.Errorf("the client was asked to move, but the embedded default has no other edge (events before the close: %v)", events)
+	p.signalGroup(t, syscall.SIGTERM)
+	for _, c := range clients {
+		code, events := closeCode(t, c, stopWithin)
+		if code != websocket.CloseGoingAway {
+			t.Errorf("close code on stop = %d, want %d (going away)", code, websocket.CloseGoingAway)
+		}
+		for _, ev := range events {
+			if ev == protocol.EvMove {
+				t.Errorf("a client was asked to move, but the embedded default has no other edge (events before the close: %v)", events)
+			}
 		}
 	}
 	if c := p.exit(t, stopWithin); c != 0 {
 		t.Errorf("exit code after SIGTERM = %d, want 0:\n%s", c, p.output())
 	}
-	if !p.has("stopping: closing 1 client") {
+	if !p.has("stopping: closing 2 clients") {
 		t.Errorf("the stop did not say what it does with its client:\n%s", p.output())
 	}
 	if w := p.warnings(); len(w) > 0 {
