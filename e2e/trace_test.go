@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"fmt"
 	"testing"
 
 	otelapi "go.opentelemetry.io/otel"
@@ -26,18 +27,21 @@ func TestTracing_WorkerSpanIsChildOfEdgeSpan(t *testing.T) {
 	u.QueryUserStatus("traced")
 	u.Wait(t, protocol.EvQueryUserStatusResult)
 
+	// The worker's span ends after its reply is sent, so it may be
+	// exported after the client has the answer: wait for both.
 	var edgeSpan, workerSpan tracetest.SpanStub
-	for _, s := range exp.GetSpans() {
-		switch s.Name {
-		case "edge " + protocol.OpQueryUserStatus:
-			edgeSpan = s
-		case "worker " + protocol.OpQueryUserStatus:
-			workerSpan = s
+	eventually(t, func() (bool, string) {
+		for _, s := range exp.GetSpans() {
+			switch s.Name {
+			case "edge " + protocol.OpQueryUserStatus:
+				edgeSpan = s
+			case "worker " + protocol.OpQueryUserStatus:
+				workerSpan = s
+			}
 		}
-	}
-	if !edgeSpan.SpanContext.IsValid() || !workerSpan.SpanContext.IsValid() {
-		t.Fatalf("missing spans; recorded: %v", names(exp.GetSpans()))
-	}
+		ok := edgeSpan.SpanContext.IsValid() && workerSpan.SpanContext.IsValid()
+		return ok, fmt.Sprintf("missing spans; recorded: %v", names(exp.GetSpans()))
+	})
 	if workerSpan.SpanContext.TraceID() != edgeSpan.SpanContext.TraceID() {
 		t.Fatalf("worker span in trace %s, edge span in %s", workerSpan.SpanContext.TraceID(), edgeSpan.SpanContext.TraceID())
 	}
