@@ -97,7 +97,7 @@ func others(t *testing.T, url string, n, each int, f func()) (failed int64) {
 					if !ok || ev.Value != strconv.Itoa(j) {
 						bad.Add(1)
 					}
-				case <-time.After(15 * time.Second):
+				case <-time.After(60 * time.Second):
 					bad.Add(1)
 				}
 			}
@@ -220,7 +220,7 @@ func TestHostile_NonReadingReceiverIsBounded(t *testing.T) {
 			}
 			sentTotal.Add(int64(n))
 			flooded.Done()
-			deadline := time.After(20 * time.Second)
+			deadline := time.After(60 * time.Second)
 			for got := 0; got < n; {
 				select {
 				case ev, ok := <-rd.events:
