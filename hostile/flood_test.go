@@ -225,6 +225,7 @@ func TestHostile_NonReadingReceiverIsBounded(t *testing.T) {
 				select {
 				case ev, ok := <-rd.events:
 					if !ok {
+						t.Errorf("a sender's connection closed (code %d) with %d answers missing", <-rd.closed, n-got)
 						return
 					}
 					if ev.Ev == protocol.EvMessageSendSuccess || ev.Ev == protocol.EvMessageSendError {
@@ -232,6 +233,7 @@ func TestHostile_NonReadingReceiverIsBounded(t *testing.T) {
 						answered.Add(1)
 					}
 				case <-deadline:
+					t.Errorf("a sender got %d of %d answers within 60 s", got, n)
 					return
 				}
 			}
