@@ -13,8 +13,10 @@ run:
 	@$(GO) build -o $(BIN)/edge ./cmd/edge
 	@exec $(BIN)/edge
 
-## test: the whole test suite, with the race detector, and the memory bounds without it (what CI runs)
+## test: the whole test suite, with the race detector, and the memory bounds without it (what CI runs);
+## installs the C++ SDK's Debian packages first when they are missing
 test:
+	@.ci/install-cpp-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -timeout 5m -run 'Bounded' ./hostile/
 
