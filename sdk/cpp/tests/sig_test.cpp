@@ -2,8 +2,13 @@
 // sdk/cpp/cpp_test.go, starts it and sets SWITCHBOARD_URL). Every wait is
 // for a callback, with a deadline; nothing sleeps to synchronise.
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <string>
+
+#include <openssl/evp.h>
 
 #include <gtest/gtest.h>
 
@@ -38,6 +43,38 @@ TEST(Login, SecondLoginKicksTheFirst) {
     EXPECT_EQ(a.rec.wait("onLogout")["ecode"], 103);
     EXPECT_EQ(a.api->getStatus(), 0);
     EXPECT_EQ(b.api->getStatus(), 2);
+}
+
+// tokenV1 makes a SignalingToken v1 (docs/tokens.md): 1:appId:expiry:md5hex
+// of account + appId + certificate + expiry.
+std::string tokenV1(std::string const& app, std::string const& cert, std::string const& account, long long expiry) {
+    std::string e = std::to_string(expiry), in = account + app + cert + e;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(in.data(), in.size(), md, &n, EVP_md5(), nullptr);
+    std::string hex;
+    char b[3];
+    for (unsigned int i = 0; i < n; ++i) {
+        std::snprintf(b, sizeof b, "%02x", md[i]);
+        hex += b;
+    }
+    return "1:" + app + ":" + e + ":" + hex;
+}
+
+TEST(Login, ExpiredTokenEndsTheSessionWith105) {
+    char const* cert = std::getenv("SWITCHBOARD_APP_CERT");
+    if (cert == nullptr) GTEST_SKIP() << "SWITCHBOARD_APP_CERT not set";
+    std::string who = unique("expiring");
+    // Long enough for a login on a busy machine, short enough for a test.
+    auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count() + 6;
+    std::string token = tokenV1(appID(), cert, who, expiry);
+    Instance a;
+    a.api->login(P(appID()), P(who), P(token), 0, "", 0);
+    a.rec.wait("onLoginSuccess");
+    EXPECT_EQ(a.rec.wait("onLogout")["ecode"], 105);
+    EXPECT_EQ(a.api->getStatus(), 0);
+    EXPECT_EQ(a.rec.count("onReconnecting"), 0); // never resumed
 }
 
 TEST(Login, WrongAppFailsWith206) {
