@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run test test-under-load fault fuzz lint build bench token clean
+.PHONY: run test test-under-load test-cpp-sanitize fault fuzz lint build bench token clean
 
 ## run: Switchboard on its embedded default (NATS, worker and edge in one process), built into bin/edge first
 # Built, then exec'd rather than `go run`: no go command stands between make
@@ -25,6 +25,11 @@ TEST_RUNS ?= 5
 CI_RUNS ?= 3
 test-under-load:
 	TEST_RUNS=$(TEST_RUNS) CI_RUNS=$(CI_RUNS) MAKE="$(MAKE)" .ci/under-load
+
+## test-cpp-sanitize: the C++ SDK's suite under ASan+UBSan+LSan and under TSan (CI runs it)
+test-cpp-sanitize:
+	@.ci/install-cpp-deps
+	SB_CPP_SANITIZE=1 $(GO) test -count=1 -timeout 20m -run TestCpp -v ./sdk/cpp/
 
 ## fault: the fault suite: 3 NATS servers, 2 edges, 2 workers, 100 clients; kills and drains (CI runs it)
 fault:
