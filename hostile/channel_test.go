@@ -2,7 +2,6 @@ package hostile
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,11 +13,9 @@ import (
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-io/switchboard/edge"
-	"github.com/switchboard-io/switchboard/handlers"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/kv"
 	"github.com/switchboard-io/switchboard/protocol"
-	"github.com/switchboard-io/switchboard/subjects"
 )
 
 // Issue 9, points 5 and 6 (docs/channels.md): only a channel's members write
@@ -252,57 +249,17 @@ func openStore(t *testing.T, env *testenv.Env) *kv.Store {
 // network or one that comes too late would be.
 func lossyWorker(t *testing.T, env *testenv.Env, channel string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), chanWait)
-	defer cancel()
-	for _, w := range env.Workers {
-		if err := w.Close(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nc, err := nats.Connect("", nats.InProcessServer(env.NATS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := kv.Open(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := handlers.New(store, nc, env.Apps, testenv.WorkerConfig(), testenv.Logger(t))
 	lost := false
 	// One request at a time, in the order they come: the join is done
 	// before anything after it is looked at.
-	_, err = nc.QueueSubscribe(subjects.ReqAll, subjects.Queue, func(m *nats.Msg) {
-		var c protocol.Call
-		reply := &protocol.Reply{}
-		if err := json.Unmarshal(m.Data, &c); err != nil {
-			reply.Err = protocol.AsError(err)
-		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), testenv.WorkerConfig().RequestTimeout)
-			r, err := svc.Handle(ctx, &c)
-			cancel()
-			if err != nil {
-				r = &protocol.Reply{Err: protocol.AsError(err)}
-			}
-			reply = r
-		}
+	testenv.HookedWorker(t, env, false, func(c *protocol.Call, handle func() *protocol.Reply) *protocol.Reply {
+		reply := handle()
 		if c.Req.Op == protocol.OpChannelJoin && c.Req.ChannelID == channel && !lost {
 			lost = true
-			return
+			return nil
 		}
-		data, _ := json.Marshal(reply)
-		_ = m.Respond(data)
+		return reply
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // chanUser is a raw client logged in as one account. A goroutine reads its
