@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/switchboard-io/switchboard/edge"
 )
@@ -36,13 +37,28 @@ func (x *run) stats(ctx context.Context) []edge.DebugStats {
 	if len(x.debug) == 0 {
 		return nil
 	}
-	st, err := readStats(ctx, x.debug, true)
-	if err != nil {
-		x.note("reading the server's /debug/stats failed: " + err.Error())
-		return nil
+	// A server process accepts on its WebSocket address as soon as it has
+	// bound it, before its debug listener is up: on a busy machine the
+	// first read may come too early, so it is tried again for a while.
+	deadline := time.Now().Add(statsPatience)
+	for {
+		st, err := readStats(ctx, x.debug, true)
+		if err == nil {
+			return st
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			x.note("reading the server's /debug/stats failed: " + err.Error())
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return st
 }
+
+// statsPatience bounds how long stats tries a server's debug endpoint.
+const statsPatience = 15 * time.Second
 
 // profile saves a CPU profile of every server process, in the background,
 // and heap and goroutine profiles when heap.
