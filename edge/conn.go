@@ -374,18 +374,24 @@ func (c *conn) deliver(ev protocol.Event) {
 // into the line: no token, no message body.
 func (c *conn) refused(kind, msg string, args ...any) {
 	c.srv.Metrics.Refused(kind)
-	c.mu.Lock()
-	first := !c.warned[kind]
-	if first {
-		if c.warned == nil {
-			c.warned = map[string]bool{}
-		}
-		c.warned[kind] = true
-	}
-	c.mu.Unlock()
-	if first {
+	if c.firstWarning(kind) {
 		c.srv.log.Warn(msg, append([]any{"kind", kind, "remote", c.addr}, args...)...)
 	}
+}
+
+// firstWarning reports whether this is the first warning of kind on the
+// connection, and remembers it.
+func (c *conn) firstWarning(kind string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.warned[kind] {
+		return false
+	}
+	if c.warned == nil {
+		c.warned = map[string]bool{}
+	}
+	c.warned[kind] = true
+	return true
 }
 
 func (c *conn) session() *session {

@@ -25,16 +25,7 @@ const (
 func (c *conn) loginFailed(r *protocol.Request, err error) {
 	reason := loginReason(r, err)
 	c.srv.Metrics.LoginFailed(reason)
-	c.mu.Lock()
-	first := !c.warned["login"]
-	if first {
-		if c.warned == nil {
-			c.warned = map[string]bool{}
-		}
-		c.warned["login"] = true
-	}
-	c.mu.Unlock()
-	if first {
+	if c.firstWarning("login") {
 		app := r.AppID
 		if !protocol.ValidAppID(app) {
 			app = "(invalid)"
