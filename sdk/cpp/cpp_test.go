@@ -75,6 +75,15 @@ func TestCpp(t *testing.T) {
 	}
 	wg.Wait()
 	env := testenv.Start(t, testenv.Options{})
+	// wss://: one TLS front whose CA OpenSSL is told to trust, and one whose
+	// certificate nobody vouches for.
+	ca, caKey := newCA(t, "Switchboard test CA")
+	other, otherKey := newCA(t, "unknown CA")
+	tlsEnv := []string{
+		"SWITCHBOARD_WSS_URL=" + startTLSFront(t, env.URL(0), leaf(t, ca, caKey)),
+		"SWITCHBOARD_WSS_UNTRUSTED_URL=" + startTLSFront(t, env.URL(0), leaf(t, other, otherKey)),
+		"SSL_CERT_FILE=" + writeCA(t, ca),
+	}
 	for i, c := range configs {
 		t.Run(c.name, func(t *testing.T) {
 			if errs[i] != nil {
@@ -86,11 +95,75 @@ func TestCpp(t *testing.T) {
 				"SWITCHBOARD_APP=" + testenv.App.ID,
 				"SWITCHBOARD_APP_CERT=" + testenv.App.Certificate,
 			}, c.env...)
+			envs = append(envs, tlsEnv...)
 			if err := run(filepath.Join(src, "build", c.name), envs, "ctest", "--output-on-failure", "--timeout", "600"); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("%s: configure+build %s, ctest %s", c.name, built[i].Round(time.Second), time.Since(start).Round(time.Second))
 		})
+	}
+	if configs[0].name != "plain" || errs[0] != nil {
+		return
+	}
+	appEnv := []string{"SWITCHBOARD_URL=" + env.URL(0), "SWITCHBOARD_APP=" + testenv.App.ID}
+	t.Run("installed", func(t *testing.T) { testInstalled(t, src, appEnv) })
+	t.Run("header", func(t *testing.T) { testHeader(t, src) })
+}
+
+// testInstalled installs the plain build into a prefix and builds an app
+// against it as the docs say (find_package with the shared and the static
+// library, and pkg-config), then runs each build against the server.
+func testInstalled(t *testing.T, src string, appEnv []string) {
+	prefix := filepath.Join(src, "build", "prefix")
+	consumer := filepath.Join(src, "build", "consumer")
+	if err := os.RemoveAll(prefix); err != nil {
+		t.Fatal(err)
+	}
+	steps := [][]string{
+		{"cmake", "--install", filepath.Join(src, "build", "plain"), "--prefix", prefix},
+		{"cmake", "-S", filepath.Join(src, "tests", "consumer"), "-B", consumer, "-DCMAKE_PREFIX_PATH=" + prefix},
+		{"cmake", "--build", consumer, "-j", strconv.Itoa(runtime.NumCPU())},
+	}
+	for _, s := range steps {
+		if err := run(src, nil, s[0], s[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// pkg-config, as docs/sdk-cpp.md shows it: the shared library.
+	pcEnv := []string{"PKG_CONFIG_PATH=" + filepath.Join(prefix, "lib", "pkgconfig")}
+	flags, err := output(src, pcEnv, "pkg-config", "--cflags", "--libs", "switchboard-sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcBin := filepath.Join(consumer, "consumer_pkgconfig")
+	args := append([]string{"-std=c++17", "-o", pcBin, filepath.Join(src, "tests", "consumer", "consumer.cpp")}, strings.Fields(flags)...)
+	if err := run(src, nil, "c++", args...); err != nil {
+		t.Fatal(err)
+	}
+	libDir := "LD_LIBRARY_PATH=" + filepath.Join(prefix, "lib")
+	for _, bin := range []string{"consumer_shared", "consumer_static", "consumer_pkgconfig"} {
+		env := append([]string{"SWITCHBOARD_ACCOUNT=" + bin + "-" + strconv.FormatInt(time.Now().UnixNano(), 36), libDir}, appEnv...)
+		if out, err := output(consumer, env, filepath.Join(consumer, bin)); err != nil || strings.TrimSpace(out) != "ok" {
+			t.Errorf("%s: %v: %s", bin, err, out)
+		}
+	}
+}
+
+// testHeader compiles the header alone with every warning as an error, on
+// GCC and on Clang: an app may build with either.
+func testHeader(t *testing.T, src string) {
+	for _, cxx := range []string{"g++", "clang++"} {
+		if _, err := exec.LookPath(cxx); err != nil {
+			if os.Getenv("CI") != "" || cxx == "g++" {
+				t.Fatalf("%s not found: run .ci/install-cpp-deps", cxx)
+			}
+			t.Logf("skipping %s: not found (.ci/install-cpp-deps installs it)", cxx)
+			continue
+		}
+		if err := run(src, nil, cxx, "-std=c++17", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-fsyntax-only",
+			"-I", filepath.Join(src, "include", "switchboard"), filepath.Join(src, "tests", "header_syntax.cpp")); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -119,6 +192,20 @@ func build(src string, c config) error {
 		return err
 	}
 	return run(src, nil, "cmake", "--build", dir, "-j", strconv.Itoa(runtime.NumCPU()))
+}
+
+// output runs a command in dir and returns its standard output.
+func output(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %v: %v\n%s", name, args, err, stderr.String())
+	}
+	return string(out), nil
 }
 
 // run runs a command in dir; its error carries the command's output.

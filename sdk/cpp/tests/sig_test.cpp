@@ -390,3 +390,34 @@ TEST(BadInput, FailsBeforeSending) {
 }
 
 } // namespace
+
+// wss://: the Go harness puts a TLS terminator in front of the edge, with a
+// certificate for localhost from a CA it hands to OpenSSL as SSL_CERT_FILE,
+// and names it in SWITCHBOARD_WSS_URL. A peer on plain ws:// talks to it.
+TEST(TLS, LoginAndMessagesOverWss) {
+    char const* wss = std::getenv("SWITCHBOARD_WSS_URL");
+    if (wss == nullptr) GTEST_SKIP() << "SWITCHBOARD_WSS_URL is not set (cpp_test.go sets it)";
+    std::string an = unique("tls"), bn = unique("plain");
+    Instance a(wss), b;
+    a.login(an);
+    b.login(bn);
+    std::string hi = "over TLS", id = "t-" + an;
+    a.api->messageInstantSend(P(bn), 0, P(hi), P(id));
+    EXPECT_EQ(b.rec.wait("onMessageInstantReceive")["msg"], hi);
+    a.rec.wait("onMessageSendSuccess", field("messageID", id));
+    std::string back = "back over TLS";
+    b.api->messageInstantSend(P(an), 0, P(back), "", 0);
+    EXPECT_EQ(a.rec.wait("onMessageInstantReceive")["msg"], back);
+}
+
+// A certificate nobody vouches for fails the login rather than connecting.
+TEST(TLS, UntrustedCertificateFailsTheLogin) {
+    char const* wss = std::getenv("SWITCHBOARD_WSS_UNTRUSTED_URL");
+    if (wss == nullptr) GTEST_SKIP() << "SWITCHBOARD_WSS_UNTRUSTED_URL is not set (cpp_test.go sets it)";
+    Instance a(wss);
+    std::string app = appID(), who = unique("mitm"), tok = kToken;
+    // login2 with a 3 s, 2-dial budget: every dial fails the handshake.
+    a.api->login2(P(app), P(who), P(tok), 0, "", 0, 3, 2);
+    EXPECT_NE(a.rec.wait("onLoginFailed")["ecode"], 0);
+    EXPECT_EQ(a.rec.count("onLoginSuccess"), 0);
+}
