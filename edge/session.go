@@ -51,7 +51,7 @@ type session struct {
 	recent    map[string]struct{}
 	recentLog []string
 	channels  []string // joined on this edge, in join order (channels.go)
-	rate      rateWindow
+	rate      bucket
 }
 
 // pendingAck is a peer message whose sender waits until the client has
@@ -468,35 +468,6 @@ func endLeaveCode(ev *protocol.Event) int {
 		return protocol.LeaveChannelDisconn
 	}
 	return protocol.LeaveChannelLogout
-}
-
-// rateWindow counts events in the current one-second window.
-type rateWindow struct {
-	start time.Time
-	n     int
-}
-
-// allow reports whether one more event fits under limit per second.
-func (w *rateWindow) allow(now time.Time, limit int) bool {
-	if now.Sub(w.start) >= time.Second {
-		w.start = now
-		w.n = 0
-	}
-	if w.n >= limit {
-		return false
-	}
-	w.n++
-	return true
-}
-
-// add counts one event that happened whatever the limit (a channel message
-// another edge let through).
-func (w *rateWindow) add(now time.Time) {
-	if now.Sub(w.start) >= time.Second {
-		w.start = now
-		w.n = 0
-	}
-	w.n++
 }
 
 // settle takes the workers' answer to a login or a resume: the session

@@ -217,14 +217,11 @@ func (s *Service) writeAttrs(ctx context.Context, app, channel string, ev protoc
 			}
 			cur.Empty, cur.MemRev = len(members) == 0, memRev
 		}
-		now := s.Now().Unix()
-		if cur.Win != now {
-			cur.Win, cur.N = now, 0
+		if limit, _ := strconv.Atoi(cur.Attrs[AttrSetAttrLimit]); limit > 0 {
+			if !takeToken(&cur, s.Now(), limit) {
+				return kv.AttrsWrite{}, protocol.Errorf(protocol.KindRateLimited, "over _setattr_limit (%d per second)", limit)
+			}
 		}
-		if limit, _ := strconv.Atoi(cur.Attrs[AttrSetAttrLimit]); limit > 0 && cur.N >= limit {
-			return kv.AttrsWrite{}, protocol.Errorf(protocol.KindRateLimited, "over _setattr_limit (%d per second)", limit)
-		}
-		cur.N++
 		before := maps.Clone(cur.Attrs)
 		if cur.Attrs == nil {
 			cur.Attrs = map[string]string{}
@@ -267,4 +264,21 @@ func (s *Service) syncAttrsLife(ctx context.Context, app, channel string, memRev
 	if err != nil {
 		s.Log.Warn("channel attribute lifetime not updated", "app", app, "err", err)
 	}
+}
+
+// takeToken takes one write from the channel's _setattr_limit bucket: it
+// refills at limit per second and holds one second's worth, as the edge's
+// message limits do (edge/rate.go).
+func takeToken(cur *kv.ChannelAttrs, now time.Time, limit int) bool {
+	ms := now.UnixMilli()
+	burst := float64(limit)
+	tok := burst
+	if cur.At != 0 {
+		tok = min(burst, cur.Tok+float64(ms-cur.At)/1000*burst)
+	}
+	if tok < 1 {
+		return false
+	}
+	cur.Tok, cur.At = tok-1, ms
+	return true
 }

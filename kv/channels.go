@@ -87,10 +87,10 @@ type ChannelAttrs struct {
 	// MemRev; the record then expires with the channel (_channel_ttl).
 	Empty  bool   `json:"e,omitempty"`
 	MemRev uint64 `json:"mr,omitempty"`
-	// Win and N count attribute writes in the second Win (Unix seconds),
-	// for _setattr_limit.
-	Win int64 `json:"w,omitempty"`
-	N   int   `json:"n,omitempty"`
+	// Tok and At are _setattr_limit's token bucket: the tokens left as of
+	// At (Unix milliseconds; zero: a full bucket).
+	Tok float64 `json:"tk,omitempty"`
+	At  int64   `json:"at,omitempty"`
 }
 
 // AttrsWrite is what an attribute record update decides.
