@@ -54,6 +54,7 @@ type channel struct {
 	num        memberNum  // the member count it pushes
 
 	observer *observer // a force send keeps the channel followed for a while
+	dropped  int       // arrivals NATS dropped so far (checkDropped; onMsg's goroutine)
 }
 
 // member is a local session's place in a channel.
@@ -195,8 +196,40 @@ func (s *Server) lookupChannel(app, name string) *channel {
 	return s.chans[chanKey{app, name}]
 }
 
+// backlogged reports whether arrivals of the channel wait in its
+// subscription's buffer, not yet handed to the members.
+func (ch *channel) backlogged() bool {
+	msgs, _, err := ch.sub.Pending()
+	return err == nil && msgs > 0
+}
+
+// overloaded reports whether this edge is too far behind on the channel to
+// take more of its members' messages (Config.ShedBacklog).
+func (ch *channel) overloaded() bool {
+	msgs, bytes, err := ch.sub.Pending()
+	return err == nil && (msgs >= ch.srv.cfg.ShedBacklog || bytes >= ch.srv.cfg.ShedBacklogBytes)
+}
+
+// checkDropped counts and logs arrivals NATS dropped from the channel's
+// subscription buffer (full at 64 MiB): its members here missed them, and
+// those this edge sent come back never, so their senders get 401.
+func (ch *channel) checkDropped() {
+	n, err := ch.sub.Dropped()
+	if err != nil || n <= ch.dropped {
+		return
+	}
+	lost := n - ch.dropped
+	ch.dropped = n
+	ch.srv.Metrics.ChannelDropped(lost)
+	ch.srv.log.Warn("channel messages dropped: this edge fell too far behind", "app", ch.key.app, "channel", ch.key.name, "dropped", lost)
+}
+
 // onMsg fans one arrival out to the local members.
 func (ch *channel) onMsg(m *nats.Msg) {
+	if h := ch.srv.cfg.ChannelHook; h != nil {
+		h(ch.key.app, ch.key.name)
+	}
+	ch.checkDropped()
 	if n := m.Header.Get(protocol.HdrMemberNum); n != "" {
 		// A worker's count, for _auto_update_num: no member gets it.
 		ch.onMemberNum(n, m.Header.Get(protocol.HdrMemberRev))

@@ -241,6 +241,13 @@ func (s *Server) publishChannelMsg(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over the channel's %d messages per second", limit)))
 		return
 	}
+	if ch.overloaded() {
+		// Refused before it is published: a message reported failed is
+		// never delivered, and the backlog stops growing.
+		s.Metrics.ChannelShed()
+		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "not sent: the server is overloaded; send it again later")))
+		return
+	}
 	data, err := json.Marshal(protocol.Event{
 		Ev: protocol.EvMessageChannelReceive, ChannelID: r.ChannelID, Account: sess.account, Msg: r.Msg,
 	})
@@ -248,7 +255,7 @@ func (s *Server) publishChannelMsg(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, err))
 		return
 	}
-	tok := s.trackChannelSend(sess, r)
+	tok := s.trackChannelSend(sess, r, ch)
 	m := &nats.Msg{Subject: ch.key.subject(), Data: data, Header: nats.Header{
 		protocol.HdrFrom: []string{sess.account},
 		protocol.HdrEdge: []string{s.cfg.ID},
@@ -310,6 +317,9 @@ type Stats struct {
 	// SlowConsumers counts the connections closed so far for not reading
 	// their frames fast enough (protocol.CloseSlowConsumer).
 	SlowConsumers uint64
+	// ChannelWaitsExtended counts channel messages whose wait for their
+	// return started again because their channel was behind here.
+	ChannelWaitsExtended uint64
 }
 
 // Stats returns the edge's current load.
@@ -321,5 +331,8 @@ func (s *Server) Stats() Stats {
 	st.Channels = len(s.chans)
 	s.chMu.Unlock()
 	st.SlowConsumers = s.slowConsumers.Load()
+	s.chanSends.mu.Lock()
+	st.ChannelWaitsExtended = s.chanSends.extended
+	s.chanSends.mu.Unlock()
 	return st
 }

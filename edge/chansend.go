@@ -13,6 +13,13 @@ import (
 // passed it on, and the sender's edge delivers it to its own members. A
 // message lost with a NATS server that died under the edge never comes
 // back; its sender gets onMessageSendError(401) instead of a false success.
+//
+// An edge that is behind on a channel must not call a message lost that is
+// only queued: when MessageTimeout passes while the channel's subscription
+// still holds arrivals and NATS is connected, the wait starts again, up to
+// maxChanSendWait in all. An edge that falls that far behind refuses its
+// members' new messages to the channel before publishing them (overloaded,
+// channels.go), so the wait is rarely long.
 
 // hdrChanMsg carries the sending edge's token for a channel message.
 const hdrChanMsg = "Sb-Msg"
@@ -20,18 +27,25 @@ const hdrChanMsg = "Sb-Msg"
 type chanSend struct {
 	sess  *session
 	req   protocol.Request
+	ch    *channel
+	start time.Time
 	timer *time.Timer
 }
 
+// maxChanSendWait bounds a channel message's wait for its return, however
+// far behind its channel is, in MessageTimeouts.
+const maxChanSendWait = 6
+
 // chanSends are this edge's channel messages waiting to come back.
 type chanSends struct {
-	mu      sync.Mutex
-	next    uint64
-	pending map[string]*chanSend
+	mu       sync.Mutex
+	next     uint64
+	pending  map[string]*chanSend
+	extended uint64 // waits started again because the channel was behind
 }
 
 // track registers a channel message of sess and returns its token.
-func (s *Server) trackChannelSend(sess *session, r *protocol.Request) string {
+func (s *Server) trackChannelSend(sess *session, r *protocol.Request, ch *channel) string {
 	cs := &s.chanSends
 	cs.mu.Lock()
 	cs.next++
@@ -39,15 +53,29 @@ func (s *Server) trackChannelSend(sess *session, r *protocol.Request) string {
 	if cs.pending == nil {
 		cs.pending = map[string]*chanSend{}
 	}
-	p := &chanSend{sess: sess, req: *r}
+	p := &chanSend{sess: sess, req: *r, ch: ch, start: time.Now()}
 	cs.pending[tok] = p
+	p.timer = time.AfterFunc(s.cfg.MessageTimeout, func() { s.channelSendTimedOut(tok, p) })
 	cs.mu.Unlock()
-	p.timer = time.AfterFunc(s.cfg.MessageTimeout, func() {
-		if p := s.takeChannelSend(tok); p != nil {
-			p.sess.deliverEvent(protocol.FailureEvent(&p.req, protocol.ErrTimeout))
-		}
-	})
 	return tok
+}
+
+// channelSendTimedOut fails a channel message that did not come back in
+// MessageTimeout, unless its channel's arrivals are still queued here.
+func (s *Server) channelSendTimedOut(tok string, p *chanSend) {
+	if p.ch.backlogged() && s.nc.IsConnected() && time.Since(p.start) < maxChanSendWait*s.cfg.MessageTimeout {
+		s.chanSends.mu.Lock()
+		if s.chanSends.pending[tok] == p {
+			s.chanSends.extended++
+			p.timer.Reset(s.cfg.MessageTimeout)
+			s.chanSends.mu.Unlock()
+			return
+		}
+		s.chanSends.mu.Unlock()
+	}
+	if p := s.takeChannelSend(tok); p != nil {
+		p.sess.deliverEvent(protocol.FailureEvent(&p.req, protocol.ErrTimeout))
+	}
 }
 
 func (s *Server) takeChannelSend(tok string) *chanSend {

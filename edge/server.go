@@ -47,8 +47,20 @@ type Config struct {
 	// shorter (docs/channels.md).
 	MembershipTimeout time.Duration
 	// MessageTimeout bounds how long a peer message waits for the receiver's
-	// acknowledgement.
+	// acknowledgement, and a channel message for its return while nothing
+	// of its channel waits on this edge (chansend.go).
 	MessageTimeout time.Duration
+	// ShedBacklog and ShedBacklogBytes are how much of a channel may wait
+	// on this edge, arrived from NATS but not yet handed to its members,
+	// before the edge refuses its members' new messages to that channel at
+	// once (400, "overloaded") rather than publish what it cannot keep up
+	// with (docs/channels.md).
+	ShedBacklog      int
+	ShedBacklogBytes int
+	// ChannelHook, when set, runs before the edge handles each arrival on
+	// a channel's subscription, on that subscription's goroutine. Tests
+	// block it to make a backlog; production leaves it nil.
+	ChannelHook func(app, channel string)
 	// SessionTTL is the TTL of session records; the edge refreshes them every
 	// third of it.
 	SessionTTL time.Duration
@@ -113,6 +125,12 @@ func DefaultConfig() Config {
 		DrainTimeout:   20 * time.Second,
 		ChannelRate:    200,
 		ObserveLinger:  10 * time.Second,
+
+		// At 1,000 members an edge hands out about a thousand messages a
+		// second, so this is about a second's backlog there; its bytes
+		// stay well under the subscription's 64 MiB buffer.
+		ShedBacklog:      1024,
+		ShedBacklogBytes: 8 << 20,
 
 		// A join or login that takes this long has almost surely been
 		// lost with a worker that died; a slower one is still worth the
@@ -189,6 +207,12 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 	}
 	if cfg.MessageTimeout <= 0 {
 		cfg.MessageTimeout = def.MessageTimeout
+	}
+	if cfg.ShedBacklog <= 0 {
+		cfg.ShedBacklog = def.ShedBacklog
+	}
+	if cfg.ShedBacklogBytes <= 0 {
+		cfg.ShedBacklogBytes = def.ShedBacklogBytes
 	}
 	if cfg.MembershipTimeout <= 0 {
 		cfg.MembershipTimeout = def.MembershipTimeout

@@ -32,6 +32,7 @@ type Metrics struct {
 	natsReconnects prometheus.Counter
 	kvErrors       prometheus.Counter
 	slowConsumers  prometheus.Counter
+	chanOverload   *prometheus.CounterVec
 	refused        *prometheus.CounterVec
 	loginFailures  *prometheus.CounterVec
 
@@ -70,6 +71,10 @@ func New() *Metrics {
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_edge_slow_consumers_total", Help: "Connections closed because their outgoing queue overflowed.",
 		}),
+		chanOverload: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_edge_channel_overload_total",
+			Help: "Channel messages an edge that fell behind on a channel refused before publishing (shed) or lost from its subscription buffer (dropped).",
+		}, []string{"kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_edge_refused_total",
 			Help: "Connections, frames and requests an edge refused as hostile or abusive, by kind (docs/security.md).",
@@ -86,7 +91,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.connections, m.sessions, m.requests, m.latency, m.deliveries,
-		m.natsReconnects, m.kvErrors, m.slowConsumers, m.refused, m.loginFailures,
+		m.natsReconnects, m.kvErrors, m.slowConsumers, m.chanOverload, m.refused, m.loginFailures,
 	)
 	return m
 }
@@ -193,5 +198,21 @@ func (m *Metrics) Refused(kind string) {
 func (m *Metrics) LoginFailed(reason string) {
 	if m != nil {
 		m.loginFailures.WithLabelValues(reason).Inc()
+	}
+}
+
+// ChannelShed counts a channel message refused before publishing because
+// the edge was behind on its channel.
+func (m *Metrics) ChannelShed() {
+	if m != nil {
+		m.chanOverload.WithLabelValues("shed").Inc()
+	}
+}
+
+// ChannelDropped counts n channel messages lost from a channel
+// subscription's full buffer.
+func (m *Metrics) ChannelDropped(n int) {
+	if m != nil {
+		m.chanOverload.WithLabelValues("dropped").Add(float64(n))
 	}
 }
