@@ -86,12 +86,13 @@ func TestSlowMember_IsDisconnectedAndHoldsUpNoOne(t *testing.T) {
 	chJoin(t, sender, ch)
 	// As soon as the edge gives up on slow, slow drains its socket and
 	// finds the reason it was closed.
+	// The wait for it is bounded after the flood (below), however long a
+	// busy machine takes to send it.
 	closed := make(chan string, 1)
+	ctx := t.Context()
 	go func() {
-		deadline := time.Now().Add(2 * testenv.WaitTimeout)
 		for env.Edges[0].Edge.Stats().SlowConsumers == 0 {
-			if time.Now().After(deadline) {
-				closed <- "the edge never closed slow's connection"
+			if ctx.Err() != nil {
 				return
 			}
 			time.Sleep(time.Millisecond)
