@@ -343,15 +343,17 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 }
 
 // refresh renews the session record's TTL. A record that another login took
-// or that expired ends the session here.
-func (s *session) refresh(ctx context.Context) {
+// or that expired ends the session here. It reports whether the refresh
+// failed for a reason that may pass (a timeout on a busy machine, NATS
+// reconnecting), which is worth another try before the next round.
+func (s *session) refresh(ctx context.Context) (retry bool) {
 	s.mu.Lock()
 	// A login or resume still being answered has no record of its own yet:
 	// refreshing it would write an empty one, which the login would then
 	// kick as the account's previous session.
 	if s.ended || !s.confirmed.Load() {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	rec, rev := s.rec, s.rev
 	s.mu.Unlock()
@@ -367,8 +369,10 @@ func (s *session) refresh(ctx context.Context) {
 		ev := protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutNet}
 		s.end(-1, &ev, protocol.CloseSessionLost, "session expired")
 	default:
-		s.srv.log.Warn("session refresh failed", "err", err)
+		s.srv.log.Warn("session refresh failed; trying again", "err", err)
+		return true
 	}
+	return false
 }
 
 func (s *Server) refreshLoop() {
@@ -396,17 +400,41 @@ func (s *Server) refreshLoop() {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
-				sess.refresh(ctx)
-				cancel()
+				s.refreshOne(sess)
 			}()
 		}
 		wg.Wait()
 	}
 }
 
-// refreshParallel bounds the session refreshes under way at once.
-const refreshParallel = 64
+// refreshOne refreshes sess, trying again soon after a failure that may
+// pass: waiting for the next round instead would let a record expire after
+// two slow writes in a row (a third of the TTL apart), taking a user who is
+// still connected out of every channel.
+func (s *Server) refreshOne(sess *session) {
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+		retry := sess.refresh(ctx)
+		cancel()
+		if !retry || try == refreshTries {
+			return
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(refreshRetryAfter):
+		}
+	}
+}
+
+// refreshParallel bounds the session refreshes under way at once;
+// refreshTries and refreshRetryAfter are how often and how soon one that
+// failed is tried again within a round.
+const (
+	refreshParallel   = 64
+	refreshTries      = 4
+	refreshRetryAfter = 500 * time.Millisecond
+)
 
 // onUserMsg handles a delivery on an account's subject: a peer message, an
 // event from a worker, or a kick.
