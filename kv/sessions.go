@@ -58,20 +58,31 @@ func (s *Store) ClaimSession(ctx context.Context, app, account string, sess Sess
 }
 
 // RefreshSession renews the TTL of the session written at rev. It fails with
-// ErrConflict when the session changed since (another login took it) and
-// ErrNotFound when it is gone.
+// ErrConflict when the session changed hands since (another login took it,
+// or a resume moved it to another edge) and ErrNotFound when it is gone.
+//
+// A record rewritten with the same session and edge was not taken: a worker
+// that took the edge for dead (its lease lapsed on a busy machine) gave it
+// its _conn_timeout to wait for a client that never left. It is renewed as
+// it stands, or it would expire under a user who is still connected.
 func (s *Store) RefreshSession(ctx context.Context, app, account string, sess Session, rev uint64, ttl time.Duration) (uint64, error) {
 	val, err := json.Marshal(sess)
 	if err != nil {
 		return 0, err
 	}
-	newRev, err := s.putTTL(ctx, s.sessions, subjects.Key(app, account), val, rev, ttl)
-	if errors.Is(err, ErrConflict) {
-		if _, _, gerr := s.Session(ctx, app, account); errors.Is(gerr, ErrNotFound) {
-			return 0, ErrNotFound
-		}
+	key := subjects.Key(app, account)
+	newRev, err := s.putTTL(ctx, s.sessions, key, val, rev, ttl)
+	if !errors.Is(err, ErrConflict) {
+		return newRev, err
 	}
-	return newRev, err
+	cur, curRev, gerr := s.Session(ctx, app, account)
+	switch {
+	case errors.Is(gerr, ErrNotFound):
+		return 0, ErrNotFound
+	case gerr == nil && cur.SID == sess.SID && cur.Edge == sess.Edge:
+		return s.putTTL(ctx, s.sessions, key, val, curRev, ttl)
+	}
+	return 0, ErrConflict
 }
 
 // EndSession deletes the account's session if it is still sid and, unless
