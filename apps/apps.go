@@ -43,6 +43,8 @@ type App struct {
 	ID           string
 	Certificate  string
 	AllowNoToken bool
+	// Webhook is where the app's events go (docs/webhooks.md); zero for none.
+	Webhook Webhook
 }
 
 // CheckToken decides whether tok lets account log in to a at now, and returns
@@ -76,14 +78,22 @@ func (a App) shownCertificate() string {
 // String returns the app with its certificate redacted.
 func (a App) String() string {
 	return "{ID:" + a.ID + " Certificate:" + a.shownCertificate() +
-		" AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + "}"
+		" AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + a.shownWebhook() + "}"
+}
+
+// shownWebhook is the webhook as String prints it: nothing when there is none.
+func (a App) shownWebhook() string {
+	if !a.Webhook.Enabled() {
+		return ""
+	}
+	return " Webhook:" + a.Webhook.String()
 }
 
 // GoString is %#v, with the certificate redacted.
 func (a App) GoString() string {
 	return "apps.App{ID:" + strconv.Quote(a.ID) +
 		", Certificate:" + strconv.Quote(a.shownCertificate()) +
-		", AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + "}"
+		", AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + a.shownWebhook() + "}"
 }
 
 // Format makes every verb redact. Without it, String and GoString would cover
@@ -107,6 +117,7 @@ func (a App) LogValue() slog.Value {
 		slog.String("id", a.ID),
 		slog.String("certificate", a.shownCertificate()),
 		slog.Bool("allowNoToken", a.AllowNoToken),
+		slog.Any("webhook", a.Webhook),
 	)
 }
 
@@ -114,5 +125,5 @@ func (a App) LogValue() slog.Value {
 // not hand out its certificate. Loading reads its own file type, so this does
 // not get in its way; an App does not round-trip through JSON.
 func (a App) MarshalJSON() ([]byte, error) {
-	return json.Marshal(appJSON{ID: a.ID, Certificate: a.shownCertificate(), AllowNoToken: a.AllowNoToken})
+	return json.Marshal(appJSON{ID: a.ID, Certificate: a.shownCertificate(), AllowNoToken: a.AllowNoToken, Webhook: a.Webhook})
 }

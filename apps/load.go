@@ -30,19 +30,22 @@ type appsFile struct {
 // convert into each other and cannot drift apart, but no methods: App's
 // MarshalJSON redacts, and the file must be read in full.
 type appJSON struct {
-	ID           string `json:"id"`
-	Certificate  string `json:"certificate"`
-	AllowNoToken bool   `json:"allowNoToken"`
+	ID           string  `json:"id"`
+	Certificate  string  `json:"certificate"`
+	AllowNoToken bool    `json:"allowNoToken"`
+	Webhook      Webhook `json:"webhook"`
 }
 
 // Load builds the registry from the environment, read through getenv (pass
 // os.Getenv; tests pass a fake):
 //
 //   - SB_APPS_FILE names a JSON file
-//     {"apps":[{"id":"…","certificate":"…","allowNoToken":false}]}.
+//     {"apps":[{"id":"…","certificate":"…","allowNoToken":false,
+//     "webhook":{"url":"…","secret":"…","events":["login",…]}}]}.
 //     Unknown fields, trailing data and an empty list are errors.
 //   - SB_APP_ID, SB_APP_CERTIFICATE and SB_APP_ALLOW_NO_TOKEN (true, false,
-//     1 or 0; empty is false) add one more app.
+//     1 or 0; empty is false) add one more app, SB_APP_WEBHOOK_URL,
+//     SB_APP_WEBHOOK_SECRET and SB_APP_WEBHOOK_EVENTS its webhook.
 //
 // Both may be used; an ID defined twice is an error, as is any app NewRegistry
 // would reject. With neither set, Load returns an empty registry and the
@@ -108,7 +111,8 @@ func fromEnv(getenv func(string) string) (a App, ok bool, err error) {
 	default:
 		return App{}, false, fmt.Errorf("apps: %s must be true, false, 1 or 0, not %q", EnvAppAllowNoToken, allow)
 	}
-	return App{ID: id, Certificate: cert, AllowNoToken: allowNoToken}, true, nil
+	wh, err := webhookFromEnv(getenv)
+	return App{ID: id, Certificate: cert, AllowNoToken: allowNoToken, Webhook: wh}, err == nil, err
 }
 
 // readFile decodes the apps file strictly: a misspelt "allowNoToken" must

@@ -106,7 +106,7 @@ func validate(a App) error {
 	if a.Certificate == "" && !a.AllowNoToken {
 		return fmt.Errorf("no certificate and %s not allowed, so no one could log in", NoToken)
 	}
-	return nil
+	return validateWebhook(a.Webhook)
 }
 
 var errEmptyID = errors.New("empty app ID")

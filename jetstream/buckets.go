@@ -63,7 +63,11 @@ func EnsureBuckets(ctx context.Context, js njs.JetStream, cfg Config) error {
 			LimitMarkerTTL: markerTTL,
 			MaxValueSize:   1 << 20,
 		}
-		if err := ensure(ctx, js, kvc); err != nil {
+		err := retry(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateKeyValue(ctx, kvc)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("bucket %s: %w", name, err)
 		}
 	}
@@ -85,13 +89,13 @@ const (
 // ready yet, two processes racing to create the same bucket).
 const retryPause = 200 * time.Millisecond
 
-// ensure creates or updates one bucket, trying again until it succeeds or
-// ctx ends; it then returns the last attempt's error.
-func ensure(ctx context.Context, js njs.JetStream, kvc njs.KeyValueConfig) error {
+// retry creates or updates one bucket or stream with create, trying again
+// until it succeeds or ctx ends; it then returns the last attempt's error.
+func retry(ctx context.Context, create func(context.Context) error) error {
 	attempt := firstAttemptTimeout
 	for {
 		actx, cancel := context.WithTimeout(ctx, attempt)
-		_, err := js.CreateOrUpdateKeyValue(actx, kvc)
+		err := create(actx)
 		cancel()
 		if err == nil {
 			return nil
