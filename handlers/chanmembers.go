@@ -212,6 +212,7 @@ func (s *Service) announce(ctx context.Context, app, channel string, ops []*memb
 		if !changed[i] {
 			continue
 		}
+		s.emitMember(ctx, app, channel, op)
 		ev := protocol.Event{Ev: protocol.EvChannelUserLeaved, ChannelID: channel, Account: op.account}
 		body := channelEventBody{Event: "leave", Channel: channel, Account: op.account, Ecode: op.code}
 		if op.join {

@@ -59,6 +59,12 @@ func (s *Service) login(ctx context.Context, c *protocol.Call) (*protocol.Reply,
 	if old.SID != "" && old.SID != c.Session {
 		s.leaveAll(ctx, r.AppID, account, old.Channels, protocol.LeaveChannelKicked)
 	}
+	if prev != nil && prev.SID != c.Session {
+		s.emitLogout(ctx, r.AppID, account, protocol.LogoutKicked)
+	}
+	if prev == nil || prev.SID != c.Session {
+		s.emitLogin(ctx, r.AppID, account)
+	}
 	if prev == nil {
 		s.presence(ctx, r.AppID, account, true)
 	}
@@ -99,6 +105,7 @@ func (s *Service) logout(ctx context.Context, c *protocol.Call) (*protocol.Reply
 	}
 	s.leaveAll(ctx, c.App, c.Account, uc.Channels, leaveCode)
 	if ended {
+		s.emitLogout(ctx, c.App, c.Account, logoutCode(c.Reason))
 		s.presence(ctx, c.App, c.Account, false)
 	}
 	reply := &protocol.Reply{Channels: uc.Channels}
@@ -129,6 +136,7 @@ func (s *Service) sessionExpired(app, account string) {
 	}
 	s.leaveAll(ctx, app, account, uc.Channels, protocol.LeaveChannelDisconn)
 	if live == "" {
+		s.emitLogout(ctx, app, account, protocol.LogoutNet)
 		s.presence(ctx, app, account, false)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	sbotel "github.com/switchboard-io/switchboard/otel"
 	"github.com/switchboard-io/switchboard/protocol"
 	"github.com/switchboard-io/switchboard/subjects"
+	"github.com/switchboard-io/switchboard/webhooks"
 )
 
 // Handler is the one shape of every request handler.
@@ -88,6 +89,9 @@ type Service struct {
 	Now   func() time.Time
 	// Metrics, when set, count requests by operation and result.
 	Metrics *metrics.Metrics
+	// Events, when set, records logins, logouts, joins and leaves for the
+	// apps' webhooks (webhooks.go).
+	Events *webhooks.Emitter
 
 	handlers map[string]Handler
 	// members batches the member list writes of each channel (channels.go).

@@ -70,6 +70,7 @@ func (s *Service) endStale(ctx context.Context, a kv.Account, wasOnline bool) {
 	}
 	s.leaveAll(ctx, a.App, a.Name, uc.Channels, protocol.LeaveChannelDisconn)
 	if wasOnline || uc.SID != "" {
+		s.emitLogout(ctx, a.App, a.Name, protocol.LogoutNet)
 		s.presence(ctx, a.App, a.Name, false)
 	}
 }

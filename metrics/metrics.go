@@ -36,6 +36,8 @@ type Metrics struct {
 	refused        *prometheus.CounterVec
 	loginFailures  *prometheus.CounterVec
 
+	webhookMetrics
+
 	// The delivery counters, resolved once: they count on the hot path.
 	delPeer, delChannel, delEvent prometheus.Counter
 }
@@ -87,6 +89,7 @@ func New() *Metrics {
 	m.delPeer = m.deliveries.WithLabelValues(DeliveryPeer)
 	m.delChannel = m.deliveries.WithLabelValues(DeliveryChannel)
 	m.delEvent = m.deliveries.WithLabelValues(DeliveryEvent)
+	m.webhookMetrics = newWebhookMetrics(m.reg)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -82,6 +82,23 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*d.dst = dur
 		}
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"SB_WEBHOOK_TIMEOUT", &cfg.Webhooks.Timeout},
+		{"SB_WEBHOOK_BACKOFF_BASE", &cfg.Webhooks.BackoffBase},
+		{"SB_WEBHOOK_BACKOFF_MAX", &cfg.Webhooks.BackoffMax},
+		{"SB_WEBHOOK_ACK_WAIT", &cfg.Webhooks.AckWait},
+	} {
+		if v := getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < 100*time.Millisecond {
+				return cfg, fmt.Errorf("%s must be a duration of at least 100ms", d.name)
+			}
+			*d.dst = dur
+		}
+	}
 	cfg.EdgeConfig.ID = getenv("SB_EDGE_ID")
 	if err := handshakeVars(getenv, &cfg); err != nil {
 		return cfg, err

@@ -24,6 +24,7 @@ import (
 	sbjs "github.com/switchboard-io/switchboard/jetstream"
 	"github.com/switchboard-io/switchboard/kv"
 	"github.com/switchboard-io/switchboard/metrics"
+	"github.com/switchboard-io/switchboard/webhooks"
 )
 
 // Config says what to start.
@@ -65,8 +66,11 @@ type Config struct {
 
 	EdgeConfig   edge.Config
 	WorkerConfig handlers.Config
-	Apps         *apps.Registry
-	Log          *slog.Logger
+	// Webhooks tunes the workers' webhook deliveries; zero is
+	// webhooks.DefaultConfig.
+	Webhooks webhooks.Config
+	Apps     *apps.Registry
+	Log      *slog.Logger
 }
 
 // Node is a running process's parts.
@@ -82,6 +86,11 @@ type Node struct {
 	Metrics *metrics.Metrics
 	// MetricsAddr is where /metrics is served (MetricsListen), or nil.
 	MetricsAddr net.Addr
+	// Events writes webhook events (and webhook tests, Events.Test) for
+	// the configured apps; nil without apps.
+	Events *webhooks.Emitter
+	// deliverer delivers them, in a worker.
+	deliverer *webhooks.Deliverer
 
 	cancel   context.CancelFunc
 	serveErr chan error
@@ -185,8 +194,14 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := sbjs.EnsureBuckets(bctx, js, sbjs.Config{Replicas: cfg.Replicas, Memory: cfg.Memory}); err != nil {
 		return nil, err
 	}
+	if err := sbjs.EnsureEventStream(bctx, js, sbjs.Config{Replicas: cfg.Replicas, Memory: cfg.Memory}); err != nil {
+		return nil, err
+	}
 	if n.Store, err = kv.Open(bctx, js); err != nil {
 		return nil, err
+	}
+	if cfg.Apps != nil {
+		n.Events = &webhooks.Emitter{JS: js, Apps: cfg.Apps, Log: log.With("part", "webhooks"), Metrics: n.Metrics}
 	}
 	runCtx, runCancel := context.WithCancel(context.Background())
 	n.cancel = runCancel
@@ -197,7 +212,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 		n.Worker = handlers.New(n.Store, n.Conn, registry, cfg.WorkerConfig, log.With("part", "worker"))
 		n.Worker.Metrics = n.Metrics
+		n.Worker.Events = n.Events
 		if err := n.Worker.Serve(runCtx, n.Conn); err != nil {
+			return nil, err
+		}
+		if err := n.startDeliveries(runCtx, js, cfg, registry, log); err != nil {
 			return nil, err
 		}
 		if n.alone {
@@ -303,6 +322,9 @@ func (n *Node) close(ctx context.Context) error {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	if n.deliverer != nil {
+		n.deliverer.Wait()
+	}
 	if n.Conn != nil {
 		_ = n.Conn.Drain()
 		n.Conn.Close()
@@ -312,4 +334,25 @@ func (n *Node) close(ctx context.Context) error {
 		n.NATS.WaitForShutdown()
 	}
 	return errors.Join(errs...)
+}
+
+// startDeliveries starts the webhook deliveries of a worker
+// (docs/webhooks.md).
+func (n *Node) startDeliveries(ctx context.Context, js njs.JetStream, cfg Config, registry *apps.Registry, log *slog.Logger) error {
+	wc := cfg.Webhooks
+	def := webhooks.DefaultConfig()
+	if wc.Timeout <= 0 {
+		wc.Timeout = def.Timeout
+	}
+	if wc.BackoffBase <= 0 {
+		wc.BackoffBase = def.BackoffBase
+	}
+	if wc.BackoffMax <= 0 {
+		wc.BackoffMax = def.BackoffMax
+	}
+	if wc.AckWait <= 0 {
+		wc.AckWait = def.AckWait
+	}
+	n.deliverer = &webhooks.Deliverer{JS: js, Apps: registry, Cfg: wc, Log: log.With("part", "webhooks"), Metrics: n.Metrics}
+	return n.deliverer.Start(ctx)
 }
