@@ -144,7 +144,10 @@ func readFile(path string) ([]appJSON, error) {
 func describeJSONError(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var evs *eventsError
 	switch {
+	case errors.As(err, &evs):
+		return evs.Error()
 	case errors.As(err, &syn):
 		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):

@@ -34,6 +34,11 @@ type EventSet uint8
 // one but channel messages, which may be many.
 const DefaultEvents EventSet = 1<<4 - 1
 
+// eventsError is a bad event selection; the apps file's errors show it.
+type eventsError struct{ msg string }
+
+func (e *eventsError) Error() string { return e.msg }
+
 // ParseEvents reads a list of event type names.
 func ParseEvents(names []string) (EventSet, error) {
 	var s EventSet
@@ -43,7 +48,7 @@ func ParseEvents(names []string) (EventSet, error) {
 			if len(n) > 32 {
 				n = n[:32] + "…"
 			}
-			return 0, fmt.Errorf("unknown webhook event %q (known: %s)", n, strings.Join(allEvents, ", "))
+			return 0, &eventsError{fmt.Sprintf("unknown webhook event %q (known: %s)", n, strings.Join(allEvents, ", "))}
 		}
 		s |= 1 << i
 	}
@@ -74,7 +79,7 @@ func (s EventSet) Names() []string {
 func (s *EventSet) UnmarshalJSON(b []byte) error {
 	var names []string
 	if err := json.Unmarshal(b, &names); err != nil {
-		return errors.New("webhook events must be a list of event type names")
+		return &eventsError{"webhook events must be a list of event type names"}
 	}
 	v, err := ParseEvents(names)
 	if err != nil {
