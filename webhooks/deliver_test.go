@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -94,7 +95,11 @@ func (rc *receiver) waitFor(t *testing.T, what string, cond func([]delivery) boo
 		select {
 		case <-rc.notify:
 		case <-deadline:
-			t.Fatalf("receiver: no %s within %v; got %d deliveries", what, wait, len(got))
+			var seen []string
+			for _, d := range got {
+				seen = append(seen, fmt.Sprintf("%s/%s/%s/%d→%d", d.ev.Type, d.ev.Account, d.ev.Channel, d.ev.Code, d.status))
+			}
+			t.Fatalf("receiver: no %s within %v; got %d deliveries: %s", what, wait, len(got), strings.Join(seen, " "))
 		}
 	}
 }
