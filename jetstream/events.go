@@ -29,12 +29,15 @@ const (
 )
 
 // EnsureEventStream creates the event stream if it does not exist, and
-// brings one that exists with other settings in line.
-func EnsureEventStream(ctx context.Context, js njs.JetStream, cfg Config) error {
+// brings one that exists with other settings in line. capture lists more
+// subjects the stream keeps as they are published: the channel subjects of
+// apps whose webhooks want channel messages (subjects.ChannelAll). Every
+// process must be given the same apps, or they undo each other's settings.
+func EnsureEventStream(ctx context.Context, js njs.JetStream, cfg Config, capture ...string) error {
 	sc := njs.StreamConfig{
 		Name:        EventStream,
 		Description: "Switchboard webhook events",
-		Subjects:    []string{subjects.EventsAll},
+		Subjects:    append([]string{subjects.EventsAll}, capture...),
 		Retention:   njs.LimitsPolicy,
 		Discard:     njs.DiscardOld,
 		MaxAge:      EventMaxAge,

@@ -194,7 +194,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := sbjs.EnsureBuckets(bctx, js, sbjs.Config{Replicas: cfg.Replicas, Memory: cfg.Memory}); err != nil {
 		return nil, err
 	}
-	if err := sbjs.EnsureEventStream(bctx, js, sbjs.Config{Replicas: cfg.Replicas, Memory: cfg.Memory}); err != nil {
+	if err := sbjs.EnsureEventStream(bctx, js, sbjs.Config{Replicas: cfg.Replicas, Memory: cfg.Memory}, webhooks.Captured(cfg.Apps)...); err != nil {
 		return nil, err
 	}
 	if n.Store, err = kv.Open(bctx, js); err != nil {

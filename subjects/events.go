@@ -15,3 +15,7 @@ func EventsOf(app string) string { return join(EventsPrefix, Encode(app), "*") }
 
 // EventsAll matches every event of every app: the stream's subjects.
 const EventsAll = EventsPrefix + ".>"
+
+// ChannelAll matches the fan-out subjects of every channel of app: the event
+// stream captures them for an app whose webhook selects channel messages.
+func ChannelAll(app string) string { return join(Prefix, Encode(app), "chan", "*") }

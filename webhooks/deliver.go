@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +16,9 @@ import (
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard-io/switchboard/apps"
 	sbjs "github.com/switchboard-io/switchboard/jetstream"
 	"github.com/switchboard-io/switchboard/metrics"
-	"github.com/switchboard-io/switchboard/subjects"
 )
 
 // Config holds the delivery's tunables (docs/webhooks.md).
@@ -96,14 +95,14 @@ func (d *Deliverer) Start(ctx context.Context) error {
 			continue
 		}
 		cons, err := d.JS.CreateOrUpdateConsumer(ctx, sbjs.EventStream, njs.ConsumerConfig{
-			Durable:       ConsumerName(id),
-			Description:   "webhook deliveries of one app",
-			FilterSubject: subjects.EventsOf(id),
-			AckPolicy:     njs.AckExplicitPolicy,
-			AckWait:       d.Cfg.AckWait,
-			MaxAckPending: 1,
-			MaxDeliver:    -1,
-			DeliverPolicy: njs.DeliverAllPolicy,
+			Durable:        ConsumerName(id),
+			Description:    "webhook deliveries of one app",
+			FilterSubjects: filters(id, a.Webhook.Wants(apps.EventChannelMessage)),
+			AckPolicy:      njs.AckExplicitPolicy,
+			AckWait:        d.Cfg.AckWait,
+			MaxAckPending:  1,
+			MaxDeliver:     -1,
+			DeliverPolicy:  njs.DeliverAllPolicy,
 		})
 		if err != nil {
 			return fmt.Errorf("webhook consumer of app %q: %w", id, err)
@@ -150,10 +149,12 @@ func (d *Deliverer) handle(ctx context.Context, app string, m njs.Msg) {
 		return
 	}
 	d.Metrics.WebhookPending(app, meta.NumPending+1)
-	var ev Event
-	if err := json.Unmarshal(m.Data(), &ev); err != nil {
-		d.Log.Error("webhook event unreadable, dropped", "app", app, "seq", meta.Sequence.Stream)
-		_ = m.Term()
+	ev, body, ok := eventOf(app, m, meta)
+	if !ok {
+		// Not an event: a frame on a channel subject other than a
+		// message (joins, attributes), captured with the messages.
+		_ = m.Ack()
+		d.Metrics.WebhookPending(app, meta.NumPending)
 		return
 	}
 	a, ok := d.Apps.Lookup(app)
@@ -162,7 +163,7 @@ func (d *Deliverer) handle(ctx context.Context, app string, m njs.Msg) {
 		return
 	}
 	stop := d.keepAlive(m)
-	status, err := d.post(ctx, a.Webhook.URL, a.Webhook.Secret, ev, m.Data())
+	status, err := d.post(ctx, a.Webhook.URL, a.Webhook.Secret, ev, body)
 	stop()
 	switch {
 	case err == nil && status >= 200 && status < 300:

@@ -20,7 +20,7 @@ import (
 
 // startNode runs an edge and a worker in this process, for the test app
 // with a webhook to rc, and returns the edge's WebSocket URL.
-func startNode(t *testing.T, rc *receiver, connTimeout int) string {
+func startNode(t *testing.T, rc *receiver, connTimeout int, events ...string) string {
 	t.Helper()
 	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
 	if err != nil {
@@ -32,7 +32,11 @@ func startNode(t *testing.T, rc *receiver, connTimeout int) string {
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	app := testenv.App
-	app.Webhook = apps.Webhook{URL: rc.URL, Secret: secret}
+	sel, err := apps.ParseEvents(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Webhook = apps.Webhook{URL: rc.URL, Secret: secret, Events: sel}
 	reg, err := apps.NewRegistry(app)
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +107,54 @@ func TestEvents_TokenExpiryAndLostConnectionAreLogoutsWithTheirCodes(t *testing.
 		return eventsOf(g, "short") == want["short"] && eventsOf(g, "lost") == want["lost"]
 	})
 	for _, d := range got {
+		if err := webhooks.Verify(secret, d.sig, d.body, time.Now(), time.Minute); err != nil {
+			t.Errorf("%s: %v", d.ev.ID, err)
+		}
+	}
+}
+
+func TestEvents_ChannelMessagesInOrderBetweenJoinsWhenSelected(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t)
+	url := startNode(t, rc, 20, apps.EventChannelJoin, apps.EventChannelLeave, apps.EventChannelMessage)
+	login := func(account string) *testenv.User {
+		u := testenv.NewUser(t, account, url)
+		u.Login(testenv.App.ID, account, "_no_need_token", 0, "")
+		u.Wait(t, protocol.EvLoginSuccess)
+		u.ChannelJoin("talk")
+		u.Wait(t, protocol.EvChannelJoined)
+		return u
+	}
+	alice := login("alice")
+	bob := login("bob")
+	for i := 1; i <= 3; i++ {
+		alice.MessageChannelSend("talk", fmt.Sprint("m", i), fmt.Sprint("id", i))
+		bob.Wait(t, protocol.EvMessageChannelReceive, testenv.Msg(fmt.Sprint("m", i)))
+	}
+	alice.ChannelSetAttr("talk", "topic", "webhooks") // a frame on the channel subject that is no event
+	alice.Wait(t, protocol.EvChannelAttrUpdated, func(e protocol.Event) bool { return e.Name == "topic" })
+	bob.ChannelLeave("talk")
+	bob.Wait(t, protocol.EvChannelLeaved)
+
+	want := "channel.join alice, channel.join bob, channel.message alice m1, channel.message alice m2, " +
+		"channel.message alice m3, channel.leave bob"
+	var seq string
+	got := rc.waitFor(t, "bob's leave", func(g []delivery) bool {
+		var s []string
+		for _, d := range g {
+			e := d.ev
+			s = append(s, strings.TrimSpace(e.Type+" "+e.Account+" "+e.Message))
+		}
+		seq = strings.Join(s, ", ")
+		return len(g) > 0 && g[len(g)-1].ev.Type == apps.EventChannelLeave
+	})
+	if seq != want {
+		t.Fatalf("events:\n got %s\nwant %s", seq, want)
+	}
+	for _, d := range got {
+		if d.ev.Type == apps.EventChannelMessage && (d.ev.Channel != "talk" || d.ev.ID == "" || d.ev.Timestamp == 0) {
+			t.Errorf("message event %+v", d.ev)
+		}
 		if err := webhooks.Verify(secret, d.sig, d.body, time.Now(), time.Minute); err != nil {
 			t.Errorf("%s: %v", d.ev.ID, err)
 		}

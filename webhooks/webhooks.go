@@ -52,6 +52,8 @@ type Event struct {
 	// Code is a logout's onLogout code or a leave's onChannelLeaved code.
 	Code   int    `json:"code,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Message is a channel message's text.
+	Message string `json:"message,omitempty"`
 }
 
 // LogoutReason names an onLogout code.
