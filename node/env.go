@@ -70,31 +70,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
+		min  time.Duration
 	}{
-		{"SB_INVITE_OFFLINE_WAIT", &cfg.WorkerConfig.InviteOfflineWait},
-		{"SB_INVITE_RING_TIMEOUT", &cfg.WorkerConfig.InviteRingTimeout},
+		{"SB_INVITE_OFFLINE_WAIT", &cfg.WorkerConfig.InviteOfflineWait, time.Second},
+		{"SB_INVITE_RING_TIMEOUT", &cfg.WorkerConfig.InviteRingTimeout, time.Second},
+		// Webhook delivery (docs/webhooks.md).
+		{"SB_WEBHOOK_TIMEOUT", &cfg.Webhooks.Timeout, 100 * time.Millisecond},
+		{"SB_WEBHOOK_BACKOFF_BASE", &cfg.Webhooks.BackoffBase, 100 * time.Millisecond},
+		{"SB_WEBHOOK_BACKOFF_MAX", &cfg.Webhooks.BackoffMax, 100 * time.Millisecond},
+		{"SB_WEBHOOK_ACK_WAIT", &cfg.Webhooks.AckWait, 100 * time.Millisecond},
 	} {
 		if v := getenv(d.name); v != "" {
 			dur, err := time.ParseDuration(v)
-			if err != nil || dur < time.Second {
-				return cfg, fmt.Errorf("%s must be a duration of at least 1s", d.name)
-			}
-			*d.dst = dur
-		}
-	}
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"SB_WEBHOOK_TIMEOUT", &cfg.Webhooks.Timeout},
-		{"SB_WEBHOOK_BACKOFF_BASE", &cfg.Webhooks.BackoffBase},
-		{"SB_WEBHOOK_BACKOFF_MAX", &cfg.Webhooks.BackoffMax},
-		{"SB_WEBHOOK_ACK_WAIT", &cfg.Webhooks.AckWait},
-	} {
-		if v := getenv(d.name); v != "" {
-			dur, err := time.ParseDuration(v)
-			if err != nil || dur < 100*time.Millisecond {
-				return cfg, fmt.Errorf("%s must be a duration of at least 100ms", d.name)
+			if err != nil || dur < d.min {
+				return cfg, fmt.Errorf("%s must be a duration of at least %v", d.name, d.min)
 			}
 			*d.dst = dur
 		}

@@ -339,20 +339,6 @@ func (n *Node) close(ctx context.Context) error {
 // startDeliveries starts the webhook deliveries of a worker
 // (docs/webhooks.md).
 func (n *Node) startDeliveries(ctx context.Context, js njs.JetStream, cfg Config, registry *apps.Registry, log *slog.Logger) error {
-	wc := cfg.Webhooks
-	def := webhooks.DefaultConfig()
-	if wc.Timeout <= 0 {
-		wc.Timeout = def.Timeout
-	}
-	if wc.BackoffBase <= 0 {
-		wc.BackoffBase = def.BackoffBase
-	}
-	if wc.BackoffMax <= 0 {
-		wc.BackoffMax = def.BackoffMax
-	}
-	if wc.AckWait <= 0 {
-		wc.AckWait = def.AckWait
-	}
-	n.deliverer = &webhooks.Deliverer{JS: js, Apps: registry, Cfg: wc, Log: log.With("part", "webhooks"), Metrics: n.Metrics}
+	n.deliverer = &webhooks.Deliverer{JS: js, Apps: registry, Cfg: cfg.Webhooks, Log: log.With("part", "webhooks"), Metrics: n.Metrics}
 	return n.deliverer.Start(ctx)
 }

@@ -104,6 +104,9 @@ func TestBounds(t *testing.T) {
 		"OnlineAll":       OnlineAll(app),
 		"ChannelEvent":    ChannelEvent(app, name),
 		"ChannelEventAll": ChannelEventAll(app),
+		"Events":          Events(app, "channel.message"),
+		"EventsOf":        EventsOf(app),
+		"ChannelAll":      ChannelAll(app),
 		"Edge":            Edge(name), // edge IDs are the operator's; bounded as names
 		"ReqAll":          ReqAll,
 		"Key":             key,

@@ -40,6 +40,20 @@ func DefaultConfig() Config {
 	return Config{Timeout: 10 * time.Second, BackoffBase: time.Second, BackoffMax: time.Minute, AckWait: 30 * time.Second}
 }
 
+// WithDefaults returns c with DefaultConfig's value for every zero field.
+func (c Config) WithDefaults() Config {
+	def := DefaultConfig()
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&c.Timeout, &def.Timeout}, {&c.BackoffBase, &def.BackoffBase},
+		{&c.BackoffMax, &def.BackoffMax}, {&c.AckWait, &def.AckWait},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return c
+}
+
 // Deliverer delivers the events of every app with a webhook. Any number of
 // workers run one; each app's events go out one at a time, in the order
 // they were written, whichever worker sends them.
@@ -89,6 +103,7 @@ func (d *Deliverer) Start(ctx context.Context) error {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	d.Cfg = d.Cfg.WithDefaults()
 	for _, id := range d.Apps.IDs() {
 		a, _ := d.Apps.Lookup(id)
 		if !a.Webhook.Enabled() {
