@@ -170,7 +170,7 @@ func start(t *testing.T, cfg webhooks.Config, events ...string) *env {
 
 // fastRetries is a configuration whose retries come quickly.
 func fastRetries() webhooks.Config {
-	return webhooks.Config{Timeout: 2 * time.Second, BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, AckWait: 10 * time.Second}
+	return webhooks.Config{Timeout: 5 * time.Second, BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, AckWait: 10 * time.Second}
 }
 
 func (e *env) login(t *testing.T, account string) string {
@@ -197,7 +197,7 @@ func (e *env) metric(name string) string {
 func TestDelivery_RedirectSlowAnswerAnd5xxAreRetriedWithTheSameID(t *testing.T) {
 	t.Parallel()
 	cfg := fastRetries()
-	cfg.Timeout = 500 * time.Millisecond
+	cfg.Timeout = 2 * time.Second // the slow answer costs this much
 	e := start(t, cfg)
 	followed := make(chan struct{}, 1)
 	e.rc.answer = func(w http.ResponseWriter, r *http.Request, ev webhooks.Event, try int) int {

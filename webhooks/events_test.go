@@ -82,9 +82,10 @@ func TestEvents_TokenExpiryAndLostConnectionAreLogoutsWithTheirCodes(t *testing.
 	url := startNode(t, rc, 2)
 	app := testenv.App
 
-	// A token that expires while its user is online: 105.
+	// A token that expires while its user is online: 105. Its 4 s leave
+	// the login time on a busy machine.
 	short := testenv.NewUser(t, "short", url)
-	short.Login(app.ID, "short", token.GenerateV1(app.ID, app.Certificate, "short", time.Now().Add(2*time.Second).Unix()), 0, "")
+	short.Login(app.ID, "short", token.GenerateV1(app.ID, app.Certificate, "short", time.Now().Add(4*time.Second).Unix()), 0, "")
 	short.Wait(t, protocol.EvLoginSuccess)
 	short.Wait(t, protocol.EvLogout, testenv.Code(protocol.LogoutTokenExpired))
 
