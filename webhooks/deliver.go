@@ -109,7 +109,7 @@ func (d *Deliverer) Start(ctx context.Context) error {
 		if !a.Webhook.Enabled() {
 			continue
 		}
-		cons, err := d.JS.CreateOrUpdateConsumer(ctx, sbjs.EventStream, njs.ConsumerConfig{
+		cc := njs.ConsumerConfig{
 			Durable:        ConsumerName(id),
 			Description:    "webhook deliveries of one app",
 			FilterSubjects: filters(id, a.Webhook.Wants(apps.EventChannelMessage)),
@@ -118,36 +118,94 @@ func (d *Deliverer) Start(ctx context.Context) error {
 			MaxAckPending:  1,
 			MaxDeliver:     -1,
 			DeliverPolicy:  njs.DeliverAllPolicy,
-		})
+		}
+		cons, err := d.JS.CreateOrUpdateConsumer(ctx, sbjs.EventStream, cc)
 		if err != nil {
 			return fmt.Errorf("webhook consumer of app %q: %w", id, err)
 		}
-		it, err := cons.Messages(njs.PullMaxMessages(1))
-		if err != nil {
-			return fmt.Errorf("webhook consumer of app %q: %w", id, err)
-		}
-		d.wg.Add(2)
+		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			<-ctx.Done()
-			it.Stop()
-		}()
-		go func() {
-			defer d.wg.Done()
-			for {
-				m, err := it.Next()
-				if errors.Is(err, njs.ErrMsgIteratorClosed) {
-					return
-				}
-				if err != nil {
-					d.Log.Debug("webhook consumer", "app", id, "err", err)
-					continue
-				}
-				d.handle(ctx, id, m)
-			}
+			d.run(ctx, id, cons, cc)
 		}()
 	}
 	return nil
+}
+
+// pullExpiry is how long one pull request waits for an event; heartbeats
+// come every half of it, and a consumer deleted under a waiting pull shows
+// only as missing heartbeats.
+const pullExpiry = 10 * time.Second
+
+// consumerPause is the wait before a consumer that failed is made again.
+const consumerPause = time.Second
+
+// run delivers one app's events until ctx ends. A consumer that went away
+// (deleted by an operator, lost with a memory stream) is made again.
+func (d *Deliverer) run(ctx context.Context, app string, cons njs.Consumer, cc njs.ConsumerConfig) {
+	for {
+		if cons != nil {
+			d.consume(ctx, app, cons)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(consumerPause):
+		}
+		var err error
+		if cons, err = d.JS.CreateOrUpdateConsumer(ctx, sbjs.EventStream, cc); err != nil {
+			d.Log.Warn("webhook consumer not available; trying again", "app", app, "err", err)
+			cons = nil
+		}
+	}
+}
+
+// consume handles the consumer's events one at a time, until ctx ends or
+// the consumer fails.
+func (d *Deliverer) consume(ctx context.Context, app string, cons njs.Consumer) {
+	it, err := cons.Messages(njs.PullMaxMessages(1), njs.PullExpiry(pullExpiry))
+	if err != nil {
+		d.Log.Warn("webhook consumer failed", "app", app, "err", err)
+		return
+	}
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		it.Stop()
+	}()
+	for {
+		m, err := it.Next()
+		switch {
+		case errors.Is(err, njs.ErrMsgIteratorClosed):
+			return
+		case errors.Is(err, njs.ErrConsumerDeleted), errors.Is(err, njs.ErrConsumerNotFound):
+			d.Log.Warn("webhook consumer gone; making it again", "app", app, "err", err)
+			return
+		case err != nil:
+			// Missed heartbeats (the only sign of a consumer deleted
+			// under a waiting pull), a NATS reconnection: the iterator
+			// goes on if the consumer is still there. The pause keeps an
+			// error that repeats at once from spinning.
+			d.Log.Debug("webhook consumer", "app", app, "err", err)
+			ictx, cancel := context.WithTimeout(ctx, d.Cfg.Timeout)
+			_, ierr := cons.Info(ictx)
+			cancel()
+			if errors.Is(ierr, njs.ErrConsumerNotFound) {
+				d.Log.Warn("webhook consumer gone; making it again", "app", app)
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		d.handle(ctx, app, m)
+	}
 }
 
 // Wait waits until every delivery loop has ended.

@@ -117,6 +117,7 @@ func delivered(got []delivery, id string) bool {
 // env is JetStream with the event stream, one app whose webhook goes to a
 // receiver, an Emitter and a running Deliverer.
 type env struct {
+	js   njs.JetStream
 	emit *webhooks.Emitter
 	m    *metrics.Metrics
 	rc   *receiver
@@ -165,7 +166,7 @@ func start(t *testing.T, cfg webhooks.Config, events ...string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stop(); d.Wait() })
-	return &env{emit: &webhooks.Emitter{JS: js, Apps: reg, Metrics: m, Log: quiet()}, m: m, rc: rc, app: app.ID}
+	return &env{js: js, emit: &webhooks.Emitter{JS: js, Apps: reg, Metrics: m, Log: quiet()}, m: m, rc: rc, app: app.ID}
 }
 
 // fastRetries is a configuration whose retries come quickly.
@@ -319,3 +320,24 @@ func TestEmit_OnlySelectedEventsAreWritten(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestDelivery_GoesOnAfterItsConsumerIsDeleted(t *testing.T) {
+	t.Parallel()
+	e := start(t, fastRetries())
+	first := e.login(t, "before")
+	e.rc.waitFor(t, "first event", func(g []delivery) bool { return delivered(g, first) })
+	if err := e.js.DeleteConsumer(context.Background(), sbjs.EventStream, webhooks.ConsumerName(e.app)); err != nil {
+		t.Fatal(err)
+	}
+	second := e.login(t, "after")
+	got := e.rc.waitFor(t, "event after the deletion", func(g []delivery) bool { return delivered(g, second) })
+	// The consumer made again starts from the stream's first event: the
+	// first one arrives again, with its ID, before the second.
+	var seq []string
+	for _, d := range got {
+		seq = append(seq, d.ev.Account)
+	}
+	if strings.Join(seq, " ") != "before before after" {
+		t.Fatalf("deliveries %v", seq)
+	}
+}
