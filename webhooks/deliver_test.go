@@ -341,3 +341,21 @@ func TestDelivery_GoesOnAfterItsConsumerIsDeleted(t *testing.T) {
 		t.Fatalf("deliveries %v", seq)
 	}
 }
+
+func TestEmit_WithoutTheStreamGivesUpInBoundedTime(t *testing.T) {
+	t.Parallel()
+	e := start(t, fastRetries())
+	if err := e.js.DeleteStream(context.Background(), sbjs.EventStream); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if id := e.emit.Emit(context.Background(), e.app, webhooks.Event{Type: apps.EventLogin, Account: "a"}); id != "" {
+		t.Fatalf("an event was written with no stream: %s", id)
+	}
+	if d := time.Since(began); d > wait {
+		t.Fatalf("Emit took %v", d)
+	}
+	if v := e.metric(`switchboard_webhook_events_total{result="error"}`); v != "1" {
+		t.Errorf("lost events metric = %q, want 1", v)
+	}
+}

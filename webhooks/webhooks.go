@@ -94,9 +94,10 @@ var ErrUnknownApp = errors.New("webhooks: unknown app")
 
 // Emit writes ev for app if the app's webhook selects ev.Type, and returns
 // the event's ID ("" when nothing was written). The write is retried with
-// the same ID (JetStream drops the duplicate of one that did arrive) until
-// ctx ends; an event that could not be written is logged, counted and lost,
-// since what happened has happened: callers go on either way.
+// the same ID (JetStream drops the duplicate of one that did arrive) for up
+// to 5 s or until ctx ends; an event that could not be written is logged,
+// counted and lost, since what happened has happened: callers go on either
+// way.
 func (e *Emitter) Emit(ctx context.Context, app string, ev Event) string {
 	if e == nil {
 		return ""
@@ -131,6 +132,10 @@ func (e *Emitter) Test(ctx context.Context, appID string) (eventID string, err e
 	return e.write(ctx, appID, Event{Type: TypeTest})
 }
 
+// writeTimeout bounds the writing of one event, retries included: a stream
+// that cannot take it must not hold up the login or join it is about.
+const writeTimeout = 5 * time.Second
+
 // writeRetry is the pause between attempts to write one event.
 const writeRetry = 250 * time.Millisecond
 
@@ -145,6 +150,8 @@ func (e *Emitter) write(ctx context.Context, app string, ev Event) (string, erro
 		return "", err
 	}
 	subject := subjects.Events(app, ev.Type)
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
 	for {
 		_, err = e.JS.Publish(ctx, subject, body, njs.WithMsgID(ev.ID))
 		if err == nil {
