@@ -96,10 +96,10 @@ func Load(getenv func(string) string) (*Registry, error) {
 func fromEnv(getenv func(string) string) (a App, ok bool, err error) {
 	id, cert, allow := getenv(EnvAppID), getenv(EnvAppCertificate), getenv(EnvAppAllowNoToken)
 	if id == "" {
-		if cert != "" || allow != "" {
+		if cert != "" || allow != "" || getenv(EnvAppWebhookURL) != "" || getenv(EnvAppWebhookSecret) != "" {
 			// Say so rather than ignore it: the operator meant to configure
 			// an app and would otherwise find logins failing.
-			return App{}, false, fmt.Errorf("apps: %s or %s is set but %s is not", EnvAppCertificate, EnvAppAllowNoToken, EnvAppID)
+			return App{}, false, fmt.Errorf("apps: %s, %s or %s is set but %s is not", EnvAppCertificate, EnvAppAllowNoToken, EnvAppWebhookURL, EnvAppID)
 		}
 		return App{}, false, nil
 	}

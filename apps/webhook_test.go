@@ -92,6 +92,7 @@ func TestLoad_Webhooks(t *testing.T) {
 		{"relative URL", map[string]string{EnvAppsFile: app(`{"url":"/hook","secret":"` + whSecret + `"}`)}, "absolute http or https", Webhook{}},
 		{"other scheme", map[string]string{EnvAppsFile: app(`{"url":"ftp://h/x","secret":"` + whSecret + `"}`)}, "absolute http or https", Webhook{}},
 		{"secret without URL", map[string]string{EnvAppsFile: app(`{"url":"","secret":"` + whSecret + `"}`)}, "without a webhook URL", Webhook{}},
+		{"webhook without app", map[string]string{EnvAppWebhookURL: "http://h/", EnvAppWebhookSecret: whSecret}, "SB_APP_ID is not", Webhook{}},
 		{"unknown field", map[string]string{EnvAppsFile: app(`{"url":"http://h/","secret":"` + whSecret + `","retries":3}`)}, `unknown field "retries"`, Webhook{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
