@@ -37,6 +37,7 @@ type delivery struct {
 	sig    string
 	idHdr  string
 	status int // what the receiver answered; 0 for no answer
+	at     time.Time
 }
 
 // receiver is a webhook receiver: answer decides each answer from the
@@ -70,7 +71,7 @@ func newReceiver(t *testing.T) *receiver {
 		}
 		rc.mu.Lock()
 		rc.got = append(rc.got, delivery{ev: ev, body: body, sig: r.Header.Get(webhooks.SignatureHeader),
-			idHdr: r.Header.Get(webhooks.IDHeader), status: status})
+			idHdr: r.Header.Get(webhooks.IDHeader), status: status, at: time.Now()})
 		rc.mu.Unlock()
 		select {
 		case rc.notify <- struct{}{}:

@@ -152,6 +152,11 @@ func TestEvents_ChannelMessagesInOrderBetweenJoinsWhenSelected(t *testing.T) {
 	if seq != want {
 		t.Fatalf("events:\n got %s\nwant %s", seq, want)
 	}
+	var worst time.Duration
+	for _, d := range got {
+		worst = max(worst, d.at.Sub(time.UnixMilli(d.ev.Timestamp)))
+	}
+	t.Logf("%d events; the slowest reached the receiver %v after it happened", len(got), worst)
 	for _, d := range got {
 		if d.ev.Type == apps.EventChannelMessage && (d.ev.Channel != "talk" || d.ev.ID == "" || d.ev.Timestamp == 0) {
 			t.Errorf("message event %+v", d.ev)
