@@ -36,15 +36,16 @@ func (s *Service) emitMember(ctx context.Context, app, channel string, op *membe
 }
 
 // logoutCode is the onLogout code of a logout call: the user's own (101),
-// or the reason its edge gave when it ended the session itself.
+// or the reason given by the edge that ended the session itself (a lost
+// connection's 604 is 102), or by the app's backend (a kick, 103).
 func logoutCode(reason int) int {
 	switch reason {
 	case 0:
 		return protocol.LogoutUser
 	case protocol.LeaveChannelDisconn:
 		return protocol.LogoutNet
-	case protocol.LogoutTokenExpired:
-		return protocol.LogoutTokenExpired
+	case protocol.LogoutTokenExpired, protocol.LogoutKicked:
+		return reason
 	}
 	return protocol.LogoutOther
 }

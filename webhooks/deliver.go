@@ -238,6 +238,12 @@ func (d *Deliverer) handle(ctx context.Context, app string, m njs.Msg) {
 	stop := d.keepAlive(m)
 	status, err := d.post(ctx, a.Webhook.URL, a.Webhook.Secret, ev, body)
 	stop()
+	if ctx.Err() != nil {
+		// This worker is stopping, not the receiver failing: hand the
+		// event back at once for another worker.
+		_ = m.Nak()
+		return
+	}
 	switch {
 	case err == nil && status >= 200 && status < 300:
 		d.Metrics.WebhookDelivery(metrics.WebhookDelivered, time.Since(time.UnixMilli(ev.Timestamp)))
