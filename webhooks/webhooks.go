@@ -5,8 +5,9 @@
 // HTTP POST, in order, with retries, at least once (docs/webhooks.md).
 //
 // It owns the event bodies, the signature, the back-off and the delivery. It
-// imports apps, subjects, jetstream and metrics, and nothing of the edge or
-// the handlers; the handlers call an Emitter.
+// imports apps, protocol (to read a captured channel message), subjects,
+// jetstream and metrics, and nothing of the edge or the handlers; the
+// handlers call an Emitter.
 package webhooks
 
 import (
