@@ -1,0 +1,2 @@
+// The browser SDK: under construction.
+export declare const VERSION: string;
