@@ -359,6 +359,7 @@ S._alive = function (c) {
   // answer outside the session, uncounted, and the counts would part.
   if (silent >= c.ping && !c.probed && this._status === 2) {
     c.probed = true;
+    this._log("debug", `probing ${c.url} after ${silent} ms of silence`);
     this._write(c, PROBE);
   }
   const next = (silent >= c.ping ? 3 * c.ping : c.ping) - silent;

@@ -58,7 +58,12 @@ func TestNode(t *testing.T) {
 		}
 		t.Skip("node not found: install Node 20 or later (Debian's nodejs) to run the browser SDK's suite")
 	}
-	files, err := filepath.Glob("test/*.test.mjs")
+	// SB_JS_TESTS narrows the suite to some files while working on them.
+	pattern := "test/*.test.mjs"
+	if p := os.Getenv("SB_JS_TESTS"); p != "" {
+		pattern = "test/" + p
+	}
+	files, err := filepath.Glob(pattern)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test files in sdk/js/test: %v", err)
 	}
@@ -69,7 +74,7 @@ func TestNode(t *testing.T) {
 	badVersion := serve(t, fakeEdge(`{"ev":"hello","v":2,"ping":10000}`))
 	notSwitchboard := serve(t, fakeEdge(`{"type":"welcome"}`))
 
-	args := append([]string{"--experimental-websocket", "--test", "--test-reporter=spec"}, files...)
+	args := append([]string{"--experimental-websocket", "--test", "--test-force-exit", "--test-reporter=spec"}, files...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, args...)

@@ -149,3 +149,15 @@ export async function logoutAll(...sessions) {
     }),
   );
 }
+
+// answer calls fn with a callback and resolves with the callback's
+// arguments; it rejects if the callback is not called within ms.
+export function answer(fn, ms = WAIT) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no callback within ${ms} ms`)), ms);
+    fn((...args) => {
+      clearTimeout(t);
+      resolve(args);
+    });
+  });
+}

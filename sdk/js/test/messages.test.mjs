@@ -2,9 +2,8 @@
 // the answers of requests with and without a per-request callback.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Recorder, acct, join, login, logoutAll, signal } from "./helpers.mjs";
+import { answer, Recorder, acct, join, login, logoutAll, signal } from "./helpers.mjs";
 
-const answer = (fn) => new Promise((resolve) => fn((...args) => resolve(args)));
 
 test("messageInstantSend: cb(null) once the peer has it; the peer gets onMessageInstantReceive", async () => {
   const sig = signal();
