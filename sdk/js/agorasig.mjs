@@ -67,6 +67,7 @@ function need(v, type, name) {
   if (typeof v !== type) throw new TypeError(`AgoraSig: ${name} must be a ${type}, got ${v === null ? "null" : typeof v}`);
   return v;
 }
+const str = (v, name) => need(v, "string", name);
 function opt(v, type, name, dflt) {
   return v === undefined || v === null ? dflt : need(v, type, name);
 }
@@ -89,7 +90,7 @@ const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 };
  */
 function Signal(appId, options) {
   if (!(this instanceof Signal)) return new Signal(appId, options);
-  this.appId = need(appId, "string", "appId");
+  this.appId = str(appId, "appId");
   const o = opt(options, "object", "options", {});
   let urls = opt(o.url, o.url && typeof o.url === "object" ? "object" : "string", "options.url", defaultURL());
   urls = (Array.isArray(urls) ? urls : [urls]).filter((u) => typeof u === "string" && u.trim()).map((u) => u.trim());
@@ -112,7 +113,7 @@ Signal.prototype.getSDKVersion = function () {
 Signal.prototype.setDoLog = function (enabled, level) {
   this._doLog = !!enabled;
   if (level !== undefined) {
-    this._level = typeof level === "number" ? level : LEVELS[need(level, "string", "level")] ?? LEVELS.info;
+    this._level = typeof level === "number" ? level : LEVELS[str(level, "level")] ?? LEVELS.info;
   }
 };
 
@@ -151,8 +152,8 @@ const SESSION_CALLBACKS = [
 ];
 
 function Session(signal, op, account, token, count, time, dfltCount, dfltTime) {
-  need(account, "string", "account");
-  need(token, "string", "token");
+  str(account, "account");
+  str(token, "token");
   count = opt(count, "number", "reconnectCount", dfltCount);
   time = opt(time, "number", "reconnectTime", dfltTime);
   this.account = account;
@@ -661,6 +662,24 @@ S._answer = function (p, ev) {
   }
 };
 
+// The answer events: the key of the pending request each answers (keys
+// that the request methods build alike), then the parameters of the
+// session's callback for it.
+const ANSWERS = {
+  onMessageSendSuccess: [(e) => "m\n" + e.messageID, "messageID"],
+  onMessageSendError: [(e) => "m\n" + e.messageID, "messageID", "ecode"],
+  onInvokeRet: [(e) => "i\n" + e.callID, "callID", "err", "resp"],
+  onQueryUserStatusResult: [(e) => "qs\n" + field(e, "name"), "name", "status"],
+  onUserAttrResult: [(e) => `ua\n${field(e, "account")}\n${field(e, "name")}`, "account", "name", "value"],
+  onUserAttrAllResult: [(e) => "uaa\n" + field(e, "account"), "account", "value"],
+  onChannelQueryUserNumResult: [(e) => "qn\n" + e.channelID, "channelID", "ecode", "num"],
+  onChannelQueryUserIsIn: [(e) => `qi\n${e.channelID}\n${field(e, "account")}`, "channelID", "account", "isIn"],
+};
+
+// field is an event's field, absent ones as the protocol reads them: 0 or "".
+const NUMERIC = new Set(["ecode", "num", "isIn", "uid"]);
+const field = (ev, f) => ev[f] ?? (NUMERIC.has(f) ? 0 : "");
+
 function errOf(ev, name) {
   const desc = ev.desc || "";
   return { name: ev.name || name, ecode: ev.ecode, desc, reason: desc };
@@ -684,39 +703,22 @@ S._chan = function (id) {
 // the pending request it answers and to the object it is about.
 S._dispatch = function (ev) {
   const ch = ev.channelID !== undefined ? this._chan(ev.channelID) : undefined;
+  const ans = ANSWERS[ev.ev];
   let p;
+  if (ans) {
+    p = this._take(ans[0](ev));
+    if (p) return this._answer(p, ev);
+    if (ev.ev.startsWith("onMessageSend") && this._timedOut.delete(ev.messageID)) {
+      return this._log("info", `late answer for message ${ev.messageID} dropped: it timed out`);
+    }
+    return this._sessionEvent(ev);
+  }
   switch (ev.ev) {
     case "onError":
       if (ev.name === "ping") return; // the answer to the SDK's probe
       p = this._takeOp(ev.name);
       if (p) return this._answer(p, ev);
       return this._emit(this, "onError", [errOf(ev)]);
-    case "onMessageSendSuccess":
-    case "onMessageSendError":
-      p = this._take("m\n" + ev.messageID);
-      if (p) return this._answer(p, ev);
-      if (this._timedOut.delete(ev.messageID)) {
-        return this._log("info", `late answer for message ${ev.messageID} dropped: it timed out`);
-      }
-      return this._sessionEvent(ev);
-    case "onInvokeRet":
-      p = this._take("i\n" + ev.callID);
-      return p ? this._answer(p, ev) : this._sessionEvent(ev);
-    case "onQueryUserStatusResult":
-      p = this._take("qs\n" + ev.name);
-      return p ? this._answer(p, ev) : this._sessionEvent(ev);
-    case "onUserAttrResult":
-      p = this._take(`ua\n${ev.account || ""}\n${ev.name || ""}`);
-      return p ? this._answer(p, ev) : this._sessionEvent(ev);
-    case "onUserAttrAllResult":
-      p = this._take("uaa\n" + (ev.account || ""));
-      return p ? this._answer(p, ev) : this._sessionEvent(ev);
-    case "onChannelQueryUserNumResult":
-      p = this._take("qn\n" + ev.channelID);
-      return p ? this._answer(p, ev) : this._sessionEvent(ev);
-    case "onChannelQueryUserIsIn":
-      p = this._take(`qi\n${ev.channelID}\n${ev.account || ""}`);
-      return p ? this._answer(p, ev) : this._sessionEvent(ev);
     case "onMessageInstantReceive":
       return this._emit(this, "onMessageInstantReceive", [ev.account || "", ev.uid || 0, ev.msg || ""]);
     case "onChannelJoined":
@@ -786,26 +788,9 @@ S._inviteEvent = function (ev) {
 // _sessionEvent calls the session's own callback for an answer event that
 // no per-request callback took.
 S._sessionEvent = function (ev) {
-  switch (ev.ev) {
-    case "onError":
-      return this._emit(this, "onError", [errOf(ev)]);
-    case "onMessageSendSuccess":
-      return this._emit(this, ev.ev, [ev.messageID || ""]);
-    case "onMessageSendError":
-      return this._emit(this, ev.ev, [ev.messageID || "", ev.ecode]);
-    case "onInvokeRet":
-      return this._emit(this, ev.ev, [ev.callID || "", ev.err || "", ev.resp || ""]);
-    case "onQueryUserStatusResult":
-      return this._emit(this, ev.ev, [ev.name || "", ev.status || ""]);
-    case "onUserAttrResult":
-      return this._emit(this, ev.ev, [ev.account || "", ev.name || "", ev.value || ""]);
-    case "onUserAttrAllResult":
-      return this._emit(this, ev.ev, [ev.account || "", ev.value || ""]);
-    case "onChannelQueryUserNumResult":
-      return this._emit(this, ev.ev, [ev.channelID || "", ev.ecode || 0, ev.num || 0]);
-    case "onChannelQueryUserIsIn":
-      return this._emit(this, ev.ev, [ev.channelID || "", ev.account || "", ev.isIn || 0]);
-  }
+  if (ev.ev === "onError") return this._emit(this, "onError", [errOf(ev)]);
+  const ans = ANSWERS[ev.ev];
+  if (ans) this._emit(this, ev.ev, ans.slice(1).map((f) => field(ev, f)));
 };
 
 // ---- the session's methods ----
@@ -817,23 +802,23 @@ const valueOr = (name, val) => (ev) => (ev.ev === "onError" ? [errOf(ev, name), 
 
 /** messageInstantSend(peer, msg, cb): cb(null) once the peer has it, cb(err) if not. */
 S.messageInstantSend = function (peer, msg, cb, msgID) {
-  return this._message({ op: "messageInstantSend", account: need(peer, "string", "peer") }, msg, cb, msgID);
+  return this._message({ op: "messageInstantSend", account: str(peer, "peer") }, msg, cb, msgID);
 };
 
 /** messageChannelSendForce(channel, msg, cb): a channel message without joining. */
 S.messageChannelSendForce = function (channel, msg, cb, msgID) {
-  return this._message({ op: "messageChannelSendForce", channelID: need(channel, "string", "channel") }, msg, cb, msgID);
+  return this._message({ op: "messageChannelSendForce", channelID: str(channel, "channel") }, msg, cb, msgID);
 };
 
 /** messageDTMFSend(uid, msg, cb): obsolete in the API; needs a SIP gateway. */
 S.messageDTMFSend = function (uid, msg, cb) {
-  need(msg, "string", "msg");
+  str(msg, "msg");
   const r = { op: "messageDTMFSend", uid: need(uid, "number", "uid"), msg, msgID: newID("m") };
   this._send(r, { key: "o\n" + r.msgID, cb: optCb(cb), args: okOrErr(r.op) });
 };
 
 S._message = function (r, msg, cb, msgID) {
-  r.msg = need(msg, "string", "msg");
+  r.msg = str(msg, "msg");
   cb = optCb(cb);
   r.msgID = opt(msgID, "string", "msgID", "") || newID("m");
   const p = { key: "m\n" + r.msgID, cb, args: okOrErr(r.op) };
@@ -847,7 +832,7 @@ S._message = function (r, msg, cb, msgID) {
  * object (or its JSON text); cb(err, resp) with resp the parsed reply.
  */
 S.invoke = function (name, args, cb) {
-  need(name, "string", "name");
+  str(name, "name");
   const req = typeof args === "string" ? args : JSON.stringify(need(args, "object", "args"));
   cb = optCb(cb);
   const r = { op: "invoke", name, req, callID: newID("c") };
@@ -867,21 +852,21 @@ S.invoke = function (name, args, cb) {
 
 /** queryUserStatus(account, cb): onQueryUserStatusResult(name, status), or cb(err, 1 | 0). */
 S.queryUserStatus = function (account, cb) {
-  need(account, "string", "account");
+  str(account, "account");
   const r = { op: "queryUserStatus", account };
   this._send(r, { key: "qs\n" + account, cb: optCb(cb), args: valueOr(r.op, (ev) => Number(ev.status)) });
 };
 
 /** setAttr(name, value): sets one of the user's own attributes; "" deletes it. Failures: onError. */
 S.setAttr = function (name, value) {
-  const r = { op: "setAttr", name: need(name, "string", "name"), value: need(value, "string", "value") };
+  const r = { op: "setAttr", name: str(name, "name"), value: str(value, "value") };
   if (this._large(r, null, value, MAX_USER_ATTR, "value")) return;
   this._send(r);
 };
 
 /** getAttr(name, cb): onUserAttrResult(account, name, value), or cb(err, value). */
 S.getAttr = function (name, cb) {
-  need(name, "string", "name");
+  str(name, "name");
   this._send({ op: "getAttr", name }, { key: `ua\n${this.account}\n${name}`, cb: optCb(cb), args: valueOr("getAttr", (ev) => ev.value || "") });
 };
 
@@ -892,20 +877,20 @@ S.getAttrAll = function (cb) {
 
 /** getUserAttr(account, name, cb): onUserAttrResult, or cb(err, value). */
 S.getUserAttr = function (account, name, cb) {
-  need(account, "string", "account");
-  need(name, "string", "name");
+  str(account, "account");
+  str(name, "name");
   this._send({ op: "getUserAttr", account, name }, { key: `ua\n${account}\n${name}`, cb: optCb(cb), args: valueOr("getUserAttr", (ev) => ev.value || "") });
 };
 
 /** getUserAttrAll(account, cb): onUserAttrAllResult, or cb(err, object). */
 S.getUserAttrAll = function (account, cb) {
-  need(account, "string", "account");
+  str(account, "account");
   this._send({ op: "getUserAttrAll", account }, { key: "uaa\n" + account, cb: optCb(cb), args: valueOr("getUserAttrAll", (ev) => parseJSON(ev.value || "{}")) });
 };
 
 /** channelQueryUserNum(channel, cb): onChannelQueryUserNumResult, or cb(err, num). */
 S.channelQueryUserNum = function (channel, cb) {
-  need(channel, "string", "channel");
+  str(channel, "channel");
   this._send({ op: "channelQueryUserNum", channelID: channel }, {
     key: "qn\n" + channel, cb: optCb(cb),
     args: (ev) => (ev.ecode ? [errOf(ev, "channelQueryUserNum"), 0] : [null, ev.num || 0]),
@@ -914,8 +899,8 @@ S.channelQueryUserNum = function (channel, cb) {
 
 /** channelQueryUserIsIn(channel, account, cb): onChannelQueryUserIsIn, or cb(err, 1 | 0). */
 S.channelQueryUserIsIn = function (channel, account, cb) {
-  need(channel, "string", "channel");
-  need(account, "string", "account");
+  str(channel, "channel");
+  str(account, "account");
   this._send({ op: "channelQueryUserIsIn", channelID: channel, account }, {
     key: `qi\n${channel}\n${account}`, cb: optCb(cb), args: valueOr("channelQueryUserIsIn", (ev) => ev.isIn || 0),
   });
@@ -927,7 +912,7 @@ S.channelQueryUserIsIn = function (channel, account, cb) {
  * _agora_user_online and _agora_channel_event are joined the same way.
  */
 S.channelJoin = function (name) {
-  need(name, "string", "name");
+  str(name, "name");
   let ch = this._channels.get(name);
   if (!ch) {
     ch = new Channel(this, name);
@@ -939,33 +924,38 @@ S.channelJoin = function (name) {
 
 /** channelInviteUser2(channel, peer, extra) invites peer and returns the Call. */
 S.channelInviteUser2 = function (channel, peer, extra) {
-  need(channel, "string", "channel");
-  need(peer, "string", "peer");
+  str(channel, "channel");
+  str(peer, "peer");
   extra = opt(extra, "string", "extra", "");
   return this._invite({ op: "channelInviteUser2", channelID: channel, account: peer, extra }, peer, extra);
 };
 
 /** channelInviteUser(channel, peer, uid) invites peer without extra. */
 S.channelInviteUser = function (channel, peer, uid) {
-  need(channel, "string", "channel");
-  need(peer, "string", "peer");
+  str(channel, "channel");
+  str(peer, "peer");
   return this._invite({ op: "channelInviteUser", channelID: channel, account: peer, uid: opt(uid, "number", "uid", 0) }, peer, "");
 };
 
-/** channelInvitePhone(channel, phoneNum, uid): needs a SIP gateway; fails (700). */
+// The phone calls need a SIP gateway: each fails with onInviteFailed(extra, 700).
+/** channelInvitePhone(channel, phoneNum, uid) */
 S.channelInvitePhone = function (channel, phoneNum, uid) {
-  return this._invite({ op: "channelInvitePhone", channelID: need(channel, "string", "channel"), phoneNum: need(phoneNum, "string", "phoneNum"), uid: opt(uid, "number", "uid", 0) }, phoneNum, "");
+  return this._phone("channelInvitePhone", channel, phoneNum, { uid: opt(uid, "number", "uid", 0) });
 };
 
-/** channelInvitePhone2(channel, phoneNum, sourcesNum): needs a SIP gateway; fails (700). */
+/** channelInvitePhone2(channel, phoneNum, sourcesNum) */
 S.channelInvitePhone2 = function (channel, phoneNum, sourcesNum) {
-  return this._invite({ op: "channelInvitePhone2", channelID: need(channel, "string", "channel"), phoneNum: need(phoneNum, "string", "phoneNum"), sourcesNum: need(sourcesNum, "string", "sourcesNum") }, phoneNum, "");
+  return this._phone("channelInvitePhone2", channel, phoneNum, { sourcesNum: str(sourcesNum, "sourcesNum") });
 };
 
-/** channelInvitePhone3(channel, phoneNum, sourcesNum, extra): needs a SIP gateway; fails (700). */
+/** channelInvitePhone3(channel, phoneNum, sourcesNum, extra) */
 S.channelInvitePhone3 = function (channel, phoneNum, sourcesNum, extra) {
-  extra = opt(extra, "string", "extra", "");
-  return this._invite({ op: "channelInvitePhone3", channelID: need(channel, "string", "channel"), phoneNum: need(phoneNum, "string", "phoneNum"), sourcesNum: need(sourcesNum, "string", "sourcesNum"), extra }, phoneNum, extra);
+  return this._phone("channelInvitePhone3", channel, phoneNum, { sourcesNum: str(sourcesNum, "sourcesNum"), extra: opt(extra, "string", "extra", "") });
+};
+
+S._phone = function (op, channel, phoneNum, more) {
+  const r = Object.assign({ op, channelID: str(channel, "channel"), phoneNum: str(phoneNum, "phoneNum") }, more);
+  return this._invite(r, phoneNum, r.extra || "");
 };
 
 S._invite = function (r, peer, extra) {
@@ -1002,8 +992,8 @@ C.channelLeave = function (cb) {
 
 /** channelSetAttr(name, value, cb): onChannelAttrUpdated(name, value, "update") at every member. */
 C.channelSetAttr = function (name, value, cb) {
-  need(name, "string", "name");
-  need(value, "string", "value");
+  str(name, "name");
+  str(value, "value");
   const r = { op: "channelSetAttr", channelID: this.name, name, value };
   const p = { key: `ca\nupdate\n${this.name}\n${name}`, cb: optCb(cb), args: okOrErr(r.op) };
   if (!this.session._large(r, p, value, MAX_CHAN_ATTR, "value")) this.session._send(r, p);
@@ -1011,7 +1001,7 @@ C.channelSetAttr = function (name, value, cb) {
 
 /** channelDelAttr(name, cb): onChannelAttrUpdated(name, "", "del") at every member. */
 C.channelDelAttr = function (name, cb) {
-  need(name, "string", "name");
+  str(name, "name");
   this.session._send({ op: "channelDelAttr", channelID: this.name, name }, { key: `ca\ndel\n${this.name}\n${name}`, cb: optCb(cb), args: okOrErr("channelDelAttr") });
 };
 
@@ -1063,7 +1053,7 @@ K.channelInviteEnd = function () {
 
 /** channelInviteDTMF(dtmf): needs a SIP gateway; fails with onInviteFailed(extra, 700). */
 K.channelInviteDTMF = function (dtmf) {
-  need(dtmf, "string", "dtmf");
+  str(dtmf, "dtmf");
   this.session._calls.set(this._key, this);
   this.session._send({ op: "channelInviteDTMF", channelID: this.channelName, phoneNum: this.peer, dtmf });
 };
