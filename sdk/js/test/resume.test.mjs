@@ -92,3 +92,34 @@ test("an idle session stays up: the SDK probes a silent connection, and nothing 
     [console.debug, console.info] = orig;
   }
 });
+
+test("a session the edge no longer knows is logged in again, its channels joined again, its queued requests sent", async () => {
+  const alice = await login(Signal(APP, { url: PROXY_URL }), acct("alice"));
+  const bob = await login(signal(), acct("bob"));
+  const room = acct("room");
+  const ca = await join(alice.session, alice.rec, room);
+  const cb = await join(bob.session, bob.rec, room);
+  let queued;
+  await proxyRefuse(true);
+  try {
+    await proxyDrop();
+    await alice.rec.wait("onReconnecting");
+    // A secret the edge does not know: the resume fails (resumeFailed 1003),
+    // as it does once the session outlived _conn_timeout.
+    alice.session._secret = "A".repeat(43);
+    queued = answer((done) => ca.messageChannelSend("after the re-login", done));
+  } finally {
+    await proxyRefuse(false);
+  }
+  await alice.rec.wait("onReconnected");
+  // Joined again: a fresh onChannelJoined and user list, before the queued message.
+  await alice.rec.wait(room + ":onChannelJoined", () => alice.rec.count(room + ":onChannelJoined") === 2);
+  assert.deepEqual(await queued, [null]);
+  await bob.rec.wait(room + ":onMessageChannelReceive", (acc, uid, m) => m === "after the re-login");
+  const back = alice.rec.wait(room + ":onMessageChannelReceive", (acc, uid, m) => m === "to the new session");
+  cb.messageChannelSend("to the new session");
+  await back;
+  assert.equal(alice.rec.count("onLogout"), 0);
+  assert.equal(alice.session.getStatus(), 2);
+  await logoutAll(alice.session, bob.session);
+});

@@ -281,3 +281,11 @@ test("destroy logs every session of the instance out", async () => {
   assert.deepEqual(await a.rec.wait("onLogout"), [101]);
   assert.deepEqual(await b.rec.wait("onLogout"), [101]);
 });
+
+test("a token that expires while online ends the session: onLogout(105), never resumed", async () => {
+  const a = acct("expiring");
+  const { session, rec } = await login(signal(), a, token(a, Math.floor(Date.now() / 1000) + 3));
+  assert.deepEqual(await rec.wait("onLogout"), [105]);
+  assert.equal(session.getStatus(), 0);
+  assert.equal(rec.count("onReconnecting"), 0);
+});
