@@ -2,14 +2,7 @@
 // and the phone and DTMF calls that need a SIP gateway.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CALL_CALLBACKS, Recorder, acct, login, logoutAll, signal } from "./helpers.mjs";
-
-async function pair() {
-  const sig = signal();
-  const a = await login(sig, acct("caller"));
-  const b = await login(sig, acct("callee"));
-  return { a, b };
-}
+import { CALL_CALLBACKS, Recorder, acct, logoutAll, pair } from "./helpers.mjs";
 
 test("invite, accept and end: every callback on both sides, each given extra", async () => {
   const { a, b } = await pair();

@@ -3,13 +3,11 @@
 // channels through channelJoin.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, CHANNEL_CALLBACKS, acct, join, login, logoutAll, signal } from "./helpers.mjs";
+import { answer, CHANNEL_CALLBACKS, acct, join, login, logoutAll, pair, pairInRoom, signal } from "./helpers.mjs";
 
 
 test("channelJoin: onChannelJoined, onChannelUserList with the joiner, the attributes; others get onChannelUserJoined", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
+  const { a, b } = await pair();
   const room = acct("room");
   const cb = await join(b.session, b.rec, room);
   assert.equal(cb.name, room);
@@ -34,12 +32,7 @@ test("channelJoin: onChannelJoined, onChannelUserList with the joiner, the attri
 });
 
 test("messageChannelSend: cb(null), every other member gets onMessageChannelReceive, in order, not the sender", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
-  const room = acct("room");
-  const ca = await join(a.session, a.rec, room);
-  await join(b.session, b.rec, room);
+  const { a, b, room, ca } = await pairInRoom();
   const sent = [];
   for (let i = 0; i < 20; i++) ca.messageChannelSend(`m${i}`, (err) => sent.push(err));
   await b.rec.wait(room + ":onMessageChannelReceive", (acc, uid, m) => m === "m19");
@@ -55,12 +48,7 @@ test("messageChannelSend: cb(null), every other member gets onMessageChannelRece
 });
 
 test("channel attributes: set, del and clear call back and reach every member; a failure is cb(err)", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
-  const room = acct("room");
-  const ca = await join(a.session, a.rec, room);
-  await join(b.session, b.rec, room);
+  const { a, b, room, ca } = await pairInRoom();
   assert.deepEqual(await answer((done) => ca.channelSetAttr("topic", "hello", done)), [null]);
   assert.deepEqual(await b.rec.wait(room + ":onChannelAttrUpdated", (k) => k === "topic"), ["topic", "hello", "update"]);
   assert.deepEqual(await answer((done) => ca.channelDelAttr("topic", done)), [null]);
@@ -83,12 +71,7 @@ test("channel attributes: set, del and clear call back and reach every member; a
 });
 
 test("channelLeave: cb(null) and onChannelLeaved(602); the others get onChannelUserLeaved", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
-  const room = acct("room");
-  const ca = await join(a.session, a.rec, room);
-  await join(b.session, b.rec, room);
+  const { a, b, room, ca } = await pairInRoom();
   assert.deepEqual(await answer((done) => ca.channelLeave(done)), [null]);
   assert.deepEqual(await a.rec.wait(room + ":onChannelLeaved"), [602]);
   assert.deepEqual(await b.rec.wait(room + ":onChannelUserLeaved"), [a.session.account, 0]);

@@ -161,3 +161,19 @@ export function answer(fn, ms = WAIT) {
     });
   });
 }
+
+// pair logs two new accounts, alice and bob, in on one Signal.
+export async function pair(sig = signal()) {
+  const a = await login(sig, acct("alice"));
+  const b = await login(sig, acct("bob"));
+  return { a, b };
+}
+
+// pairInRoom is pair with both in a new channel: ca and cb are their Channels.
+export async function pairInRoom() {
+  const { a, b } = await pair();
+  const room = acct("room");
+  const ca = await join(a.session, a.rec, room);
+  const cb = await join(b.session, b.rec, room);
+  return { a, b, room, ca, cb };
+}

@@ -2,13 +2,11 @@
 // the answers of requests with and without a per-request callback.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, Recorder, acct, join, login, logoutAll, signal } from "./helpers.mjs";
+import { answer, Recorder, acct, join, login, logoutAll, pair, signal } from "./helpers.mjs";
 
 
 test("messageInstantSend: cb(null) once the peer has it; the peer gets onMessageInstantReceive", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
+  const { a, b } = await pair();
   const got = b.rec.wait("onMessageInstantReceive");
   const [err] = await answer((cb) => a.session.messageInstantSend(b.session.account, "hi bob ✓", cb));
   assert.equal(err, null);
@@ -88,9 +86,7 @@ test("queryUserStatus: cb(null, 1 | 0), or onQueryUserStatusResult(name, status)
 });
 
 test("user attributes: setAttr, getAttr, getAttrAll, getUserAttr, getUserAttrAll", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
+  const { a, b } = await pair();
   a.session.setAttr("color", "blue");
   a.session.setAttr("size", "10");
   assert.deepEqual(await answer((cb) => a.session.getAttr("color", cb)), [null, "blue"]);
@@ -119,9 +115,7 @@ test("user attributes: setAttr, getAttr, getAttrAll, getUserAttr, getUserAttrAll
 });
 
 test("channelQueryUserNum and channelQueryUserIsIn, with cb and with the session callbacks", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
+  const { a, b } = await pair();
   const room = acct("room");
   await join(a.session, a.rec, room);
   assert.deepEqual(await answer((cb) => b.session.channelQueryUserNum(room, cb)), [null, 1]);
@@ -138,9 +132,7 @@ test("channelQueryUserNum and channelQueryUserIsIn, with cb and with the session
 });
 
 test("messageChannelSendForce reaches a channel's members without joining", async () => {
-  const sig = signal();
-  const a = await login(sig, acct("alice"));
-  const b = await login(sig, acct("bob"));
+  const { a, b } = await pair();
   const room = acct("room");
   await join(b.session, b.rec, room);
   const got = b.rec.wait(room + ":onMessageChannelReceive");
