@@ -48,9 +48,6 @@ const GENERAL = 1000, GENERAL_FAILED = 1001, GENERAL_UNKNOWN = 1002, NOT_LOGGED_
 // WebSocket close codes of protocol/close.go after which a session is over.
 const CLOSE_KICKED = 4001, CLOSE_TOKEN_EXPIRED = 4002;
 
-// Frames that are not counted for acknowledgements and resumes.
-const CONTROL = new Set(["hello", "onLoginSuccess", "onReconnected", "resumeFailed", "move"]);
-
 // The probe the SDK sends after a ping interval of silence. A page cannot
 // see the edge's WebSocket pings (the platform answers them), so silence
 // alone cannot tell an idle connection from a dead one: the probe makes the
@@ -452,6 +449,8 @@ S._up = function (c) {
 };
 
 S._event = function (c, ev) {
+  // The control frames (hello, onLoginSuccess, onReconnected, resumeFailed,
+  // move) are handled here and not counted; every other frame is.
   switch (ev.ev) {
     case "hello":
       return;
@@ -493,7 +492,6 @@ S._event = function (c, ev) {
       }
       return this._connect(ev.url);
   }
-  if (CONTROL.has(ev.ev)) return;
   this._counted(c, ev.ack === true);
   if (ev.ev === "onLogout") {
     // Whatever the code, the session is over: never resume it.
@@ -547,30 +545,25 @@ S.logout = function () {
 // ---- requests ----
 
 // Failure codes by what went wrong and the op, as protocol.CodeFor gives them.
+// isMessage: ops answered by onMessageSendSuccess or onMessageSendError.
+const isMessage = (op) => /^message(InstantSend|ChannelSend|ChannelSendForce)$/.test(op);
+
 function failCode(op, what) {
   if (what === "large") return LARGE_PARAM;
   if (what === "notLoggedIn") return NOT_LOGGED_IN;
   const timeout = what === "timeout";
-  switch (op) {
-    case "messageInstantSend": case "messageChannelSend": case "messageChannelSendForce":
-      return timeout ? 401 : 400;
-    case "channelQueryUserNum":
-      return timeout ? 501 : 500;
-    case "channelJoin":
-      return 300;
-    case "channelInviteUser": case "channelInviteUser2": case "channelInviteAccept":
-    case "channelInviteRefuse": case "channelInviteEnd":
-      return timeout ? 704 : 702;
-  }
+  if (op === "channelJoin") return 300;
+  if (op === "channelQueryUserNum") return timeout ? 501 : 500;
+  if (isMessage(op)) return timeout ? 401 : 400;
+  if (op.startsWith("channelInviteUser") || /^channelInvite(Accept|Refuse|End)$/.test(op)) return timeout ? 704 : 702;
   return timeout ? GENERAL : GENERAL_FAILED;
 }
 
 // failureEvent is the event that tells of request r's failure: the op's
 // own failure callback where it has one, onError otherwise.
 function failureEvent(r, ecode, desc) {
+  if (isMessage(r.op)) return { ev: "onMessageSendError", name: r.op, messageID: r.msgID, ecode, desc };
   switch (r.op) {
-    case "messageInstantSend": case "messageChannelSend": case "messageChannelSendForce": case "messageDTMFSend":
-      return { ev: r.op === "messageDTMFSend" ? "onError" : "onMessageSendError", name: r.op, messageID: r.msgID, ecode, desc };
     case "invoke":
       return { ev: "onInvokeRet", callID: r.callID, err: String(ecode), resp: JSON.stringify({ desc }) };
     case "channelJoin":
@@ -626,7 +619,7 @@ S._track = function (r, p) {
   const list = this._pend.get(p.key);
   if (list) list.push(p);
   else this._pend.set(p.key, [p]);
-  const isMsg = r.op.startsWith("message");
+  const isMsg = isMessage(r.op);
   p.timer = setTimeout(() => {
     if (!this._take(p.key, p)) return;
     if (isMsg) this._timedOut.add(r.msgID);
