@@ -73,6 +73,7 @@ func TestNode(t *testing.T) {
 	control := serve(t, controlHandler(proxy))
 	badVersion := serve(t, fakeEdge(`{"ev":"hello","v":2,"ping":10000}`))
 	notSwitchboard := serve(t, fakeEdge(`{"type":"welcome"}`))
+	dead := closedAddr(t)
 
 	args := append([]string{"--experimental-websocket", "--test", "--test-force-exit", "--test-reporter=spec"}, files...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -87,6 +88,7 @@ func TestNode(t *testing.T) {
 		"SWITCHBOARD_PROXY_CONTROL=http://"+control,
 		"SWITCHBOARD_BAD_VERSION_URL=ws://"+badVersion+"/ws",
 		"SWITCHBOARD_NOT_SWITCHBOARD_URL=ws://"+notSwitchboard+"/ws",
+		"SWITCHBOARD_DEAD_URL=ws://"+dead+"/ws",
 	)
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -148,4 +150,17 @@ func serve(t *testing.T, h http.Handler) string {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return l.Addr().String()
+}
+
+// closedAddr returns a loopback host:port that refuses connections: a port
+// that was listened on and closed.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

@@ -18,6 +18,7 @@ export const PROXY_URL = need("SWITCHBOARD_PROXY_URL");
 export const PROXY_CONTROL = need("SWITCHBOARD_PROXY_CONTROL");
 export const BAD_VERSION_URL = need("SWITCHBOARD_BAD_VERSION_URL");
 export const NOT_SWITCHBOARD_URL = need("SWITCHBOARD_NOT_SWITCHBOARD_URL");
+export const DEAD_URL = need("SWITCHBOARD_DEAD_URL");
 
 // WAIT is how long a test waits for a callback: as long as a user would on
 // a busy machine (the edge's own wait for a join is 30 s).

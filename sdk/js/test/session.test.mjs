@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Signal, VERSION, SDK_VERSION_CODE } from "../agorasig.mjs";
 import {
-  APP, STRICT_APP, URL_, BAD_VERSION_URL, NOT_SWITCHBOARD_URL, Recorder, SESSION_CALLBACKS,
+  APP, STRICT_APP, URL_, BAD_VERSION_URL, DEAD_URL, NOT_SWITCHBOARD_URL, Recorder, SESSION_CALLBACKS,
   acct, join, login, logoutAll, signal, token,
 } from "./helpers.mjs";
 
@@ -237,8 +237,7 @@ test("a WebSocket server that is not Switchboard: onLoginFailed(200) with a desc
 
 test("no server at the URL: onLoginFailed(201) once the retry budget is spent", async () => {
   const rec = new Recorder();
-  // Port 9 (discard) on loopback refuses connections.
-  const s = Signal(APP, { url: "ws://127.0.0.1:9/ws" }).login(acct("void"), "_no_need_token", 3, 5);
+  const s = Signal(APP, { url: DEAD_URL }).login(acct("void"), "_no_need_token", 3, 5);
   rec.hook(s, SESSION_CALLBACKS);
   const [code, desc] = await rec.wait("onLoginFailed");
   assert.equal(code, 201);
