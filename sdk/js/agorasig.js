@@ -35,6 +35,7 @@ const ACK_EVERY = 64;
 const MAX_QUEUED = 1024; // requests waiting for a (re)connection
 const DEFAULT_PING = 10000;
 const HANDSHAKE_MS = 10000;
+const ANSWER_WAIT = 30000; // the longest wait for a login or resume to be answered
 const MESSAGE_TIMEOUT = 15000; // longer than the edge's own 10 s wait for a receiver
 const REQUEST_TIMEOUT = 45000; // longer than the edge's 30 s wait for a join or leave
 const BACKOFF_MIN = 100;
@@ -66,7 +67,7 @@ const newID = (kind) => `js-${idPrefix}-${kind}${++idSeq}`;
 // Argument checks: a missing or wrong-type argument throws at once, before
 // anything is sent, naming the argument.
 function need(v, type, name) {
-  if (typeof v !== type) throw new TypeError(`AgoraSig: ${name} must be a ${type}, got ${v === null ? "null" : typeof v}`);
+  if (typeof v !== type || v === null) throw new TypeError(`AgoraSig: ${name} must be a ${type}, got ${v === null ? "null" : typeof v}`);
   return v;
 }
 const str = (v, name) => need(v, "string", name);
@@ -312,7 +313,7 @@ S._dial = function (url, retry) {
     this._refused(`cannot open ${url}: ${e && e.message}`, LOGIN_OTHER);
     return;
   }
-  const c = { ws, url, hello: false, ping: DEFAULT_PING, rx: Date.now(), probed: false, timer: null };
+  const c = { ws, url, hello: false, ping: DEFAULT_PING, rx: Date.now(), probed: 0, timer: null };
   this._conn = c;
   c.timer = setTimeout(() => this._lost(c, `no hello from ${url} within ${HANDSHAKE_MS} ms`), HANDSHAKE_MS);
   ws.onmessage = (e) => this._frame(c, e.data);
@@ -350,22 +351,30 @@ S._write = function (c, frame) {
 };
 
 // _alive keeps watch over a connection: after a ping interval of silence it
-// probes, and after three it gives the connection up.
+// probes, and a probe unanswered for two more intervals loses the
+// connection. Judging by the probe, not by the silence alone, keeps a
+// background tab whose timers the browser slowed down from dropping a
+// healthy connection.
 S._alive = function (c) {
   clearTimeout(c.timer);
-  const silent = Date.now() - c.rx;
-  if (silent >= 3 * c.ping) {
+  const now = Date.now();
+  const silent = now - c.rx;
+  // Before the session is up no probe can be made: a login or resume
+  // unanswered for three intervals (30 s at least: a busy service may take
+  // that long) loses the connection.
+  const waiting = this._status !== 2 && silent >= Math.max(3 * c.ping, ANSWER_WAIT);
+  if (waiting || (c.probed && now - c.probed >= 2 * c.ping)) {
     this._lost(c, `nothing from ${c.url} for ${silent} ms`);
     return;
   }
   // Probe only while the session is up on c: before that, the edge would
   // answer outside the session, uncounted, and the counts would part.
   if (silent >= c.ping && !c.probed && this._status === 2) {
-    c.probed = true;
+    c.probed = now;
     this._log("debug", `probing ${c.url} after ${silent} ms of silence`);
     this._write(c, PROBE);
   }
-  const next = (silent >= c.ping ? 3 * c.ping : c.ping) - silent;
+  const next = c.probed ? c.probed + 2 * c.ping - now : this._status === 2 ? c.ping - silent : c.ping;
   c.timer = setTimeout(() => this._alive(c), Math.max(next, 50));
 };
 
@@ -391,7 +400,7 @@ S._lost = function (c, why, code) {
 S._frame = function (c, data) {
   if (c !== this._conn || this._ended) return;
   c.rx = Date.now();
-  c.probed = false;
+  c.probed = 0;
   let ev;
   try {
     ev = JSON.parse(data);

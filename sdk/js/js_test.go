@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,7 +71,8 @@ func TestNode(t *testing.T) {
 
 	env := testenv.Start(t, testenv.Options{})
 	proxy := testenv.NewProxy(t, env.URL(0))
-	control := serve(t, controlHandler(proxy))
+	freezer := newFreezer(t, env.URL(0))
+	control := serve(t, controlHandler(proxy, freezer))
 	badVersion := serve(t, fakeEdge(`{"ev":"hello","v":2,"ping":10000}`))
 	notSwitchboard := serve(t, fakeEdge(`{"type":"welcome"}`))
 	dead := closedAddr(t)
@@ -85,6 +87,7 @@ func TestNode(t *testing.T) {
 		"SWITCHBOARD_APP_CERT="+testenv.App.Certificate,
 		"SWITCHBOARD_STRICT_APP="+testenv.StrictApp.ID,
 		"SWITCHBOARD_PROXY_URL="+proxy.URL(),
+		"SWITCHBOARD_FREEZE_URL=ws://"+freezer.addr()+"/ws",
 		"SWITCHBOARD_PROXY_CONTROL=http://"+control,
 		"SWITCHBOARD_BAD_VERSION_URL=ws://"+badVersion+"/ws",
 		"SWITCHBOARD_NOT_SWITCHBOARD_URL=ws://"+notSwitchboard+"/ws",
@@ -104,15 +107,19 @@ func TestNode(t *testing.T) {
 	}
 }
 
-// controlHandler lets the suite cut the proxy's connections (POST /drop)
-// and refuse new ones (POST /refuse?on=1, /refuse?on=0).
-func controlHandler(p *testenv.Proxy) http.Handler {
+// controlHandler lets the suite cut the proxy's connections (POST /drop),
+// refuse new ones (POST /refuse?on=1, /refuse?on=0), and freeze the
+// freezer's (POST /freeze).
+func controlHandler(p *testenv.Proxy, f *freezer) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /drop", func(w http.ResponseWriter, r *http.Request) {
 		p.Drop()
 	})
 	mux.HandleFunc("POST /refuse", func(w http.ResponseWriter, r *http.Request) {
 		p.Refuse(r.URL.Query().Get("on") == "1")
+	})
+	mux.HandleFunc("POST /freeze", func(w http.ResponseWriter, r *http.Request) {
+		f.freeze()
 	})
 	return mux
 }
@@ -163,4 +170,91 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// freezer is a TCP proxy whose connections can be frozen: they stay open
+// and carry nothing more either way, as over a network that went silent
+// without a reset. Only a keep-alive tells such a connection from an idle
+// one. Connections made after a freeze pass as usual.
+type freezer struct {
+	l    net.Listener
+	done chan struct{}
+
+	mu     sync.Mutex
+	frozen chan struct{} // closed by freeze; the current connections watch it
+	conns  []net.Conn
+}
+
+func newFreezer(t *testing.T, targetURL string) *freezer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := regexp.MustCompile(`^ws://([^/]+)`).FindStringSubmatch(targetURL)[1]
+	f := &freezer{l: l, done: make(chan struct{}), frozen: make(chan struct{})}
+	t.Cleanup(func() {
+		l.Close()
+		close(f.done)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			f.mu.Lock()
+			f.conns = append(f.conns, in, out)
+			frozen := f.frozen
+			f.mu.Unlock()
+			go f.pipe(out, in, frozen)
+			go f.pipe(in, out, frozen)
+		}
+	}()
+	return f
+}
+
+func (f *freezer) addr() string { return f.l.Addr().String() }
+
+// freeze silences every connection open now.
+func (f *freezer) freeze() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.frozen)
+	f.frozen = make(chan struct{})
+}
+
+// pipe copies src to dst until either closes or the connection is frozen;
+// a frozen pipe holds its connection open, silent, until the test ends.
+func (f *freezer) pipe(dst, src net.Conn, frozen chan struct{}) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		select {
+		case <-frozen:
+			<-f.done
+			return
+		default:
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			dst.Close()
+			src.Close()
+			return
+		}
+	}
 }

@@ -16,6 +16,7 @@ export const CERT = need("SWITCHBOARD_APP_CERT");
 export const STRICT_APP = need("SWITCHBOARD_STRICT_APP");
 export const PROXY_URL = need("SWITCHBOARD_PROXY_URL");
 export const PROXY_CONTROL = need("SWITCHBOARD_PROXY_CONTROL");
+export const FREEZE_URL = need("SWITCHBOARD_FREEZE_URL");
 export const BAD_VERSION_URL = need("SWITCHBOARD_BAD_VERSION_URL");
 export const NOT_SWITCHBOARD_URL = need("SWITCHBOARD_NOT_SWITCHBOARD_URL");
 export const DEAD_URL = need("SWITCHBOARD_DEAD_URL");
@@ -37,6 +38,8 @@ export const signal = (opts = {}) => Signal(APP, { url: URL_, ...opts });
 
 export const proxyDrop = () => control("drop");
 export const proxyRefuse = (on) => control(`refuse?on=${on ? 1 : 0}`);
+// freeze silences the connections open through FREEZE_URL, without closing them.
+export const freeze = () => control("freeze");
 async function control(path) {
   const r = await fetch(`${PROXY_CONTROL}/${path}`, { method: "POST" });
   if (!r.ok) throw new Error(`proxy ${path}: ${r.status}`);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Signal } from "../agorasig.mjs";
-import { APP, PROXY_URL, acct, answer, join, login, logoutAll, proxyDrop, proxyRefuse, signal } from "./helpers.mjs";
+import { APP, FREEZE_URL, PROXY_URL, acct, answer, freeze, join, login, logoutAll, proxyDrop, proxyRefuse, signal } from "./helpers.mjs";
 
 test("a dropped connection is resumed: nothing lost or repeated, no logout, peers see nothing", async () => {
   const alice = await login(Signal(APP, { url: PROXY_URL }), acct("alice"));
@@ -57,7 +57,7 @@ test("a dropped connection is resumed: nothing lost or repeated, no logout, peer
   await logoutAll(alice.session, bob.session, carol.session);
 });
 
-test("a drop while logged out of reach past the retry budget ends with onLogout(102)", async () => {
+test("a connection that cannot come back within the retry budget ends with onLogout(102)", async () => {
   const alice = await login(Signal(APP, { url: PROXY_URL }), acct("alice"), "_no_need_token", 2, 3);
   await proxyRefuse(true);
   try {
@@ -121,5 +121,23 @@ test("a session the edge no longer knows is logged in again, its channels joined
   await back;
   assert.equal(alice.rec.count("onLogout"), 0);
   assert.equal(alice.session.getStatus(), 2);
+  await logoutAll(alice.session, bob.session);
+});
+
+test("a connection that goes silent without closing is noticed by the keep-alive and resumed", async () => {
+  const alice = await login(Signal(APP, { url: FREEZE_URL }), acct("alice"));
+  const bob = await login(signal(), acct("bob"));
+  const room = acct("room");
+  await join(alice.session, alice.rec, room);
+  const cb = await join(bob.session, bob.rec, room);
+  await freeze();
+  // The SDK sees nothing arrive, probes, gets no answer, and reconnects.
+  await alice.rec.wait("onReconnecting");
+  assert.deepEqual(await answer((done) => cb.messageChannelSend("while frozen", done)), [null]);
+  await alice.rec.wait("onReconnected");
+  await alice.rec.wait(room + ":onMessageChannelReceive", (acc, uid, m) => m === "while frozen");
+  assert.equal(alice.rec.count(room + ":onMessageChannelReceive"), 1);
+  assert.equal(alice.rec.count("onLogout"), 0);
+  assert.equal(bob.rec.count(room + ":onChannelUserLeaved"), 0);
   await logoutAll(alice.session, bob.session);
 });
