@@ -449,7 +449,7 @@ S._up = function (c) {
   this._dials = 0;
   const q = this._queued;
   this._queued = [];
-  for (const f of q) this._write(c, f);
+  for (const { frame } of q) this._write(c, frame);
 };
 
 S._event = function (c, ev) {
@@ -521,7 +521,7 @@ S._end = function (target, name, args, logout) {
   }
   const q = this._queued;
   this._queued = [];
-  for (const f of q) this._failFrame(JSON.parse(f), "unavailable", "not sent: the session ended");
+  for (const { r, p } of q) this._failFrame(r, "unavailable", "not sent: the session ended", p);
   this._sig._sessions.delete(this);
   // Requests in flight get their answer from their timers: an edge may
   // still have done them.
@@ -583,8 +583,16 @@ function failureEvent(r, ecode, desc) {
   return { ev: "onError", name: r.op, ecode, desc };
 }
 
-S._failFrame = function (r, what, desc) {
-  this._dispatch(failureEvent(r, failCode(r.op, what), desc));
+// _failFrame fails request r the SDK did not send: through its pending
+// answer p when it has one (not another request's of the same kind), else
+// as if the edge had answered.
+S._failFrame = function (r, what, desc, p) {
+  this._failWith(r, p, failureEvent(r, failCode(r.op, what), desc));
+};
+
+S._failWith = function (r, p, ev) {
+  if (p && this._take(p.key, p)) return this._answer(p, ev);
+  this._dispatch(ev);
 };
 
 // _send sends request r, or queues it while the session is not up, or fails
@@ -595,13 +603,13 @@ S._send = function (r, p) {
     frame = null;
   }
   if (p) this._track(r, p);
-  if (!frame) return this._failFrame(r, "large", `request over ${MAX_FRAME} bytes`);
-  if (this._status === 0) return this._failFrame(r, "notLoggedIn", "not logged in");
+  if (!frame) return this._failFrame(r, "large", `request over ${MAX_FRAME} bytes`, p);
+  if (this._status === 0) return this._failFrame(r, "notLoggedIn", "not logged in", p);
   if (this._status === 2 && this._conn) return this._write(this._conn, frame);
   if (this._queued.length >= MAX_QUEUED) {
-    return this._dispatch(failureEvent(r, GENERAL_FAILED, "not sent: too many requests while reconnecting"));
+    return this._failWith(r, p, failureEvent(r, GENERAL_FAILED, "not sent: too many requests while reconnecting"));
   }
-  this._queued.push(frame);
+  this._queued.push({ frame, r, p });
 };
 
 // _large fails r through its callback when field s is over max bytes: a
@@ -609,7 +617,7 @@ S._send = function (r, p) {
 S._large = function (r, p, s, max, what) {
   if (utf8Len(s) <= max) return false;
   this._track(r, p);
-  this._failFrame(r, "large", `${what} over ${max} bytes`);
+  this._failFrame(r, "large", `${what} over ${max} bytes`, p);
   return true;
 };
 
@@ -711,7 +719,7 @@ S._dispatch = function (ev) {
     p = this._take(ans[0](ev));
     if (p) return this._answer(p, ev);
     if (ev.ev.startsWith("onMessageSend") && this._timedOut.delete(ev.messageID)) {
-      return this._log("info", `late answer for message ${ev.messageID} dropped: it timed out`);
+      return this._log("info", `message ${ev.messageID} answered after its timeout`);
     }
     return this._sessionEvent(ev);
   }
@@ -764,8 +772,9 @@ S._dispatch = function (ev) {
       return this._emit(this, "onInviteReceived", [call]);
     }
   }
-  if (ev.ev.startsWith("onInvite")) return this._inviteEvent(ev);
-  this._log("debug", `event ${ev.ev} not handled`);
+  // Events this SDK does not know are dropped: a newer edge may send
+  // callbacks the SDK predates.
+  if (ev.ev.startsWith("onInvite")) this._inviteEvent(ev);
 };
 
 S._forget = function (id) {
@@ -778,7 +787,7 @@ const INVITE_END = new Set(["onInviteRefusedByPeer", "onInviteFailed", "onInvite
 S._inviteEvent = function (ev) {
   const key = (ev.channelID || "") + "\n" + (ev.account || "");
   const call = this._calls.get(key);
-  if (!call) return this._log("info", `${ev.ev} for no known call (${ev.channelID}, ${ev.account})`);
+  if (!call) return this._log("info", `${ev.ev}: no call ${JSON.stringify(key)}`);
   if (INVITE_END.has(ev.ev)) this._calls.delete(key);
   const extra = ev.extra || "";
   let args = [extra];
