@@ -288,3 +288,15 @@ test("a token that expires while online ends the session: onLogout(105), never r
   assert.equal(session.getStatus(), 0);
   assert.equal(rec.count("onReconnecting"), 0);
 });
+
+test("login2 logs in like login, with the API's login2 budget", async () => {
+  const rec = new Recorder();
+  const s = signal().login2(acct("two"), "_no_need_token", 30, 3);
+  rec.hook(s, SESSION_CALLBACKS);
+  assert.deepEqual(await rec.wait("onLoginSuccess"), [0]);
+  assert.equal(s.state, 2);
+  await logoutAll(s);
+  const dead = new Recorder();
+  dead.hook(Signal(APP, { url: DEAD_URL }).login2(acct("two"), "_no_need_token"), SESSION_CALLBACKS);
+  assert.equal((await dead.wait("onLoginFailed"))[0], 201);
+});
