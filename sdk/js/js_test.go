@@ -72,7 +72,17 @@ func TestNode(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	proxy := testenv.NewProxy(t, env.URL(0))
 	freezer := newFreezer(t, env.URL(0))
-	control := serve(t, controlHandler(proxy, freezer))
+	// A second Switchboard with two edges, whose first edge the suite may
+	// drain (its clients are told to move) without disturbing the others.
+	env2 := testenv.Start(t, testenv.Options{Edges: 2})
+	drain := func() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = env2.Edges[0].Close(ctx)
+		}()
+	}
+	control := serve(t, controlHandler(proxy, freezer, drain))
 	badVersion := serve(t, fakeEdge(`{"ev":"hello","v":2,"ping":10000}`))
 	notSwitchboard := serve(t, fakeEdge(`{"type":"welcome"}`))
 	dead := closedAddr(t)
@@ -88,6 +98,7 @@ func TestNode(t *testing.T) {
 		"SWITCHBOARD_STRICT_APP="+testenv.StrictApp.ID,
 		"SWITCHBOARD_PROXY_URL="+proxy.URL(),
 		"SWITCHBOARD_FREEZE_URL=ws://"+freezer.addr()+"/ws",
+		"SWITCHBOARD_DRAIN_URLS="+env2.URL(0)+","+env2.URL(1),
 		"SWITCHBOARD_PROXY_CONTROL=http://"+control,
 		"SWITCHBOARD_BAD_VERSION_URL=ws://"+badVersion+"/ws",
 		"SWITCHBOARD_NOT_SWITCHBOARD_URL=ws://"+notSwitchboard+"/ws",
@@ -108,9 +119,10 @@ func TestNode(t *testing.T) {
 }
 
 // controlHandler lets the suite cut the proxy's connections (POST /drop),
-// refuse new ones (POST /refuse?on=1, /refuse?on=0), and freeze the
-// freezer's (POST /freeze).
-func controlHandler(p *testenv.Proxy, f *freezer) http.Handler {
+// refuse new ones (POST /refuse?on=1, /refuse?on=0), freeze the
+// freezer's (POST /freeze), and drain the second Switchboard's first edge
+// (POST /drain).
+func controlHandler(p *testenv.Proxy, f *freezer, drain func()) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /drop", func(w http.ResponseWriter, r *http.Request) {
 		p.Drop()
@@ -120,6 +132,10 @@ func controlHandler(p *testenv.Proxy, f *freezer) http.Handler {
 	})
 	mux.HandleFunc("POST /freeze", func(w http.ResponseWriter, r *http.Request) {
 		f.freeze()
+	})
+	var once sync.Once
+	mux.HandleFunc("POST /drain", func(w http.ResponseWriter, r *http.Request) {
+		once.Do(drain)
 	})
 	return mux
 }

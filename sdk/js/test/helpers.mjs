@@ -17,6 +17,8 @@ export const STRICT_APP = need("SWITCHBOARD_STRICT_APP");
 export const PROXY_URL = need("SWITCHBOARD_PROXY_URL");
 export const PROXY_CONTROL = need("SWITCHBOARD_PROXY_CONTROL");
 export const FREEZE_URL = need("SWITCHBOARD_FREEZE_URL");
+// Two edges of a second Switchboard; drainEdge drains the first.
+export const DRAIN_URLS = need("SWITCHBOARD_DRAIN_URLS").split(",");
 export const BAD_VERSION_URL = need("SWITCHBOARD_BAD_VERSION_URL");
 export const NOT_SWITCHBOARD_URL = need("SWITCHBOARD_NOT_SWITCHBOARD_URL");
 export const DEAD_URL = need("SWITCHBOARD_DEAD_URL");
@@ -40,6 +42,7 @@ export const proxyDrop = () => control("drop");
 export const proxyRefuse = (on) => control(`refuse?on=${on ? 1 : 0}`);
 // freeze silences the connections open through FREEZE_URL, without closing them.
 export const freeze = () => control("freeze");
+export const drainEdge = () => control("drain");
 async function control(path) {
   const r = await fetch(`${PROXY_CONTROL}/${path}`, { method: "POST" });
   if (!r.ok) throw new Error(`proxy ${path}: ${r.status}`);

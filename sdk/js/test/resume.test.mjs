@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Signal } from "../agorasig.mjs";
-import { APP, FREEZE_URL, PROXY_URL, acct, answer, freeze, join, login, logoutAll, proxyDrop, proxyRefuse, signal } from "./helpers.mjs";
+import { APP, DRAIN_URLS, FREEZE_URL, PROXY_URL, acct, answer, drainEdge, freeze, join, login, logoutAll, proxyDrop, proxyRefuse, signal } from "./helpers.mjs";
 
 test("a dropped connection is resumed: nothing lost or repeated, no logout, peers see nothing", async () => {
   const alice = await login(Signal(APP, { url: PROXY_URL }), acct("alice"));
@@ -138,6 +138,24 @@ test("a connection that goes silent without closing is noticed by the keep-alive
   await alice.rec.wait(room + ":onMessageChannelReceive", (acc, uid, m) => m === "while frozen");
   assert.equal(alice.rec.count(room + ":onMessageChannelReceive"), 1);
   assert.equal(alice.rec.count("onLogout"), 0);
+  assert.equal(bob.rec.count(room + ":onChannelUserLeaved"), 0);
+  await logoutAll(alice.session, bob.session);
+});
+
+test("an edge that drains sends move: the session moves to the next edge and resumes there", async () => {
+  const [first, second] = DRAIN_URLS;
+  const alice = await login(Signal(APP, { url: [first, second] }), acct("alice"));
+  const bob = await login(Signal(APP, { url: second }), acct("bob"));
+  const room = acct("room");
+  await join(alice.session, alice.rec, room);
+  const cb = await join(bob.session, bob.rec, room);
+  await drainEdge();
+  await alice.rec.wait("onReconnecting");
+  await alice.rec.wait("onReconnected");
+  assert.deepEqual(await answer((done) => cb.messageChannelSend("on the other edge", done)), [null]);
+  await alice.rec.wait(room + ":onMessageChannelReceive", (acc, uid, m) => m === "on the other edge");
+  assert.equal(alice.rec.count("onLogout"), 0);
+  assert.equal(alice.rec.count(room + ":onChannelJoined"), 1, "resumed, not logged in again");
   assert.equal(bob.rec.count(room + ":onChannelUserLeaved"), 0);
   await logoutAll(alice.session, bob.session);
 });
