@@ -40,11 +40,14 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME) ./hostile/
 
-## lint: formatting, vet and staticcheck
+## lint: formatting, vet and staticcheck; the browser SDK's classic build and declarations (tsc)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@[ -d sdk/js/node_modules ] || npm ci --prefix sdk/js --no-audit --no-fund
+	node sdk/js/tools/build.mjs --check
+	sdk/js/node_modules/.bin/tsc --noEmit -p sdk/js
 
 ## build: the binaries, into bin/
 build:
