@@ -63,6 +63,13 @@ type Config struct {
 	// (benchmarks, profiling); off when empty. Keep it on loopback.
 	DebugListen string
 
+	// Demo serves the demo page at /demo/ on the edge (package demo,
+	// docs/demo.md); FromEnv turns it on for the embedded default only.
+	Demo bool
+	// DemoApp is the app the demo page logs in to with _no_need_token;
+	// empty is the development app.
+	DemoApp string
+
 	EdgeConfig   edge.Config
 	WorkerConfig handlers.Config
 	Apps         *apps.Registry
@@ -82,6 +89,8 @@ type Node struct {
 	Metrics *metrics.Metrics
 	// MetricsAddr is where /metrics is served (MetricsListen), or nil.
 	MetricsAddr net.Addr
+	// DemoURL is the demo page's address, or empty when it is off.
+	DemoURL string
 
 	cancel   context.CancelFunc
 	serveErr chan error
@@ -217,6 +226,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}
 	if cfg.Edge {
+		if cfg.Demo {
+			if err := n.mountDemo(&cfg); err != nil { // demo.go
+				return nil, err
+			}
+		}
 		if n.Edge, err = edge.New(n.Conn, n.Store, cfg.EdgeConfig, log.With("part", "edge")); err != nil {
 			return nil, err
 		}
