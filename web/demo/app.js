@@ -123,6 +123,8 @@ function login(account) {
     addMessage(dm(from), { from, text: msg });
   };
   session.onInviteReceived = (call) => incomingCall(call);
+  session.onReconnecting = showConnState;
+  session.onReconnected = showConnState;
   session.onError = (evt) => toast(`Error: ${evt?.desc ?? evt?.ecode ?? evt}`);
 }
 
