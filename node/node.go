@@ -160,6 +160,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		if n.drain <= 0 {
 			n.drain = edge.DefaultConfig().DrainTimeout
 		}
+		if cfg.Demo {
+			if err := n.mountDemo(&cfg); err != nil { // demo.go
+				return nil, err
+			}
+		}
 	}
 	switch {
 	case cfg.NATSServer != nil:
@@ -226,11 +231,6 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}
 	if cfg.Edge {
-		if cfg.Demo {
-			if err := n.mountDemo(&cfg); err != nil { // demo.go
-				return nil, err
-			}
-		}
 		if n.Edge, err = edge.New(n.Conn, n.Store, cfg.EdgeConfig, log.With("part", "edge")); err != nil {
 			return nil, err
 		}
