@@ -462,7 +462,7 @@ function incomingCall(call) {
   watchCall(call, peer, 'callee');
   state.call.state = 'incoming';
   $('incoming-who').textContent = peer;
-  $('incoming-avatar').replaceChildren(initial(peer));
+  $('incoming-avatar').replaceWith(avatar(peer, 'big', 'incoming-avatar'));
   $('incoming').hidden = false;
   $('call-accept').focus();
 }
@@ -501,7 +501,7 @@ function setCallState(s) {
   panel.hidden = false;
   panel.dataset.callState = s;
   $('call-who').textContent = cs.peer;
-  $('call-avatar').replaceChildren(initial(cs.peer));
+  $('call-avatar').replaceWith(avatar(cs.peer, '', 'call-avatar'));
   $('call-status').textContent = CALL_TEXT[s];
   const live = s === 'calling' || s === 'ringing' || s === 'incall';
   $('call-end').hidden = !live;
@@ -522,7 +522,7 @@ function finishCall(outcome, line) {
     renderHeader();
     return;
   }
-  setCallState(outcome === 'missed' ? 'cancelled' : outcome);
+  setCallState(outcome);
   state.call = null;
   renderHeader();
 }
@@ -549,7 +549,11 @@ $('call-refuse').addEventListener('click', () => {
 });
 
 function endCallUI() {
-  if (state.call && state.call.state !== 'incoming') state.call.call.channelInviteEnd();
+  try {
+    if (state.call && state.call.state !== 'incoming') state.call.call.channelInviteEnd();
+  } catch (e) {
+    // the session is gone already (a logout): nothing to end
+  }
   state.call = null;
   $('call-panel').hidden = true;
   $('call-panel').dataset.callState = '';
@@ -575,8 +579,9 @@ function initial(name) {
   return document.createTextNode([...name][0]?.toUpperCase() ?? '?');
 }
 
-function avatar(name, size = '') {
+function avatar(name, size = '', id = '') {
   const el = document.createElement('span');
+  if (id) el.id = id;
   el.className = `avatar hue-${Math.floor(hue(name) / 30)} ${size}`.trim();
   el.append(initial(name));
   el.setAttribute('aria-hidden', 'true');

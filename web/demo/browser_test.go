@@ -27,11 +27,11 @@ const waitTimeout = 2 * testenv.WaitTimeout
 // TestDemo_TwoUsersChatMessageAndCall drives the demo page in Chromium as
 // three users of the embedded default's shape (NATS, worker and an edge with
 // the demo on, in one process): alice and bob log in and see each other
-// online, chat in #general with a topic, exchange a peer message, call (an
-// accepted call, a declined one and a cancelled one); carol's connection is
-// cut while alice writes to her and to the channel, and when she is back she
-// has every message once, in order, and nobody saw her leave. Screenshots of
-// the pages are written to outDir.
+// online, chat in #general with a topic and in a channel bob creates,
+// exchange a peer message, and call (an accepted call, a declined one and a
+// cancelled one); carol's connection is cut while alice writes to her and to
+// the channel, and when she is back she has every message once, in order,
+// and nobody saw her leave. Screenshots of the pages are written to outDir.
 func TestDemo_TwoUsersChatMessageAndCall(t *testing.T) {
 	chromium := findChromium(t)
 	srv := startDemo(t)
@@ -73,6 +73,16 @@ func TestDemo_TwoUsersChatMessageAndCall(t *testing.T) {
 	alice.waitFor(t, "sees her message acknowledged", `[...document.querySelectorAll('[data-testid=message][data-from=alice]')].some(e => e.dataset.status === "sent")`)
 	bob.send(t, "hi alice")
 	alice.waitFor(t, "gets bob's channel message", message("#general", "bob", "hi alice"))
+
+	// bob creates #launch; alice picks it too; they chat there.
+	bob.typeIn(t, `[data-testid=channel-input]`, "launch")
+	bob.click(t, `[data-testid=channel-join]`)
+	bob.waitFor(t, "is alone in #launch", textIs(`[data-testid=chat-title]`, "#launch")+` && `+textIs(`[data-testid=member-count]`, "1 member"))
+	alice.typeIn(t, `[data-testid=channel-input]`, "launch")
+	alice.click(t, `[data-testid=channel-join]`)
+	bob.waitFor(t, "sees alice join #launch", textIs(`[data-testid=member-count]`, "2 members")+` && `+exists(`[data-testid=member][data-account=alice]`))
+	alice.send(t, "ready for launch")
+	bob.waitFor(t, "gets it in #launch", message("#launch", "alice", "ready for launch"))
 
 	// A peer message: bob clicks alice in the online list and writes.
 	bob.click(t, `[data-testid=online-user][data-account=alice]`)
