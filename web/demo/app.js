@@ -461,6 +461,7 @@ function incomingCall(call) {
   }
   watchCall(call, peer, 'callee');
   state.call.state = 'incoming';
+  $('call-panel').hidden = true; // the last call's outcome
   $('incoming-who').textContent = peer;
   $('incoming-avatar').replaceWith(avatar(peer, 'big', 'incoming-avatar'));
   $('incoming').hidden = false;
