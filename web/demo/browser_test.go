@@ -254,6 +254,8 @@ func startBrowser(t *testing.T, path string) *browser {
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.WindowSize(1280, 800),
+		// A loaded machine starts Chromium slowly; 20 s is chromedp's default.
+		chromedp.WSURLReadTimeout(waitTimeout),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	quiet := func(string, ...any) {}
