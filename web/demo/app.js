@@ -487,6 +487,11 @@ function watchCall(call, peer, role) {
   };
 }
 
+// The call panel counts the length of a call in progress.
+setInterval(() => {
+  if (state.call?.state === 'incall') $('call-status').textContent = CALL_TEXT.incall + duration();
+}, 1000);
+
 function duration() {
   if (!state.call?.since) return '';
   const s = Math.round((Date.now() - state.call.since) / 1000);
