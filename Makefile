@@ -14,9 +14,10 @@ run:
 	@exec $(BIN)/edge
 
 ## test: the whole test suite, with the race detector, and the memory bounds without it (what CI runs);
-## installs the C++ SDK's Debian packages first when they are missing
+## installs the C++ SDK's Debian packages and Chromium (the demo page's browser test) first when they are missing
 test:
 	@.ci/install-cpp-deps
+	@.ci/install-browser
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -timeout 5m -run 'Bounded' ./hostile/
 

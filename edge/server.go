@@ -107,6 +107,11 @@ type Config struct {
 	// TCP peer's, never X-Forwarded-For); the next gets HTTP 429. Zero is
 	// DefaultMaxConnsPerAddr; negative is no cap.
 	MaxConnsPerAddr int
+	// SDK serves the browser SDK at /sdk/ (static.go); DefaultConfig sets it.
+	SDK bool
+	// Routes are further pages served beside the WebSocket endpoint (the
+	// demo); none may claim Path, /healthz, /readyz or /sdk/.
+	Routes []Route
 }
 
 // DefaultConfig is the configuration of a production edge.
@@ -140,6 +145,7 @@ func DefaultConfig() Config {
 		// AllowedOrigins nil: same host only.
 		LoginTimeout:    DefaultLoginTimeout,
 		MaxConnsPerAddr: DefaultMaxConnsPerAddr,
+		SDK:             true,
 	}
 }
 
@@ -299,7 +305,8 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 // ID is this edge's instance ID.
 func (s *Server) ID() string { return s.cfg.ID }
 
-// Handler serves the WebSocket endpoint and the health endpoints.
+// Handler serves the WebSocket endpoint, the health endpoints, the browser
+// SDK and the configured Routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.cfg.Path, s.serveWS)
@@ -314,6 +321,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
+	s.mountStatic(mux) // static.go
 	return mux
 }
 

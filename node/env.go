@@ -89,6 +89,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	cfg.EdgeConfig.ID = getenv("SB_EDGE_ID")
+	if err := pageVars(getenv, &cfg); err != nil {
+		return cfg, err
+	}
 	if err := handshakeVars(getenv, &cfg); err != nil {
 		return cfg, err
 	}
@@ -144,6 +147,26 @@ func handshakeVars(getenv func(string) string, cfg *Config) error {
 		}
 		ec.LoginTimeout = d
 	}
+	return nil
+}
+
+// pageVars reads what an edge serves besides WebSockets: the browser SDK
+// (on unless SB_SDK is false) and the demo page (SB_DEMO, on by default for
+// the embedded default only; docs/demo.md).
+func pageVars(getenv func(string) string, cfg *Config) error {
+	var err error
+	if getenv("SB_SDK") != "" {
+		if cfg.EdgeConfig.SDK, err = boolVar(getenv, "SB_SDK"); err != nil {
+			return err
+		}
+	}
+	cfg.Demo = cfg.NATSURL == ""
+	if getenv("SB_DEMO") != "" {
+		if cfg.Demo, err = boolVar(getenv, "SB_DEMO"); err != nil {
+			return err
+		}
+	}
+	cfg.DemoApp = getenv("SB_DEMO_APP")
 	return nil
 }
 

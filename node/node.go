@@ -64,6 +64,13 @@ type Config struct {
 	// (benchmarks, profiling); off when empty. Keep it on loopback.
 	DebugListen string
 
+	// Demo serves the demo page at /demo/ on the edge (package demo,
+	// docs/demo.md); FromEnv turns it on for the embedded default only.
+	Demo bool
+	// DemoApp is the app the demo page logs in to with _no_need_token;
+	// empty is the development app.
+	DemoApp string
+
 	EdgeConfig   edge.Config
 	WorkerConfig handlers.Config
 	// Webhooks tunes the workers' webhook deliveries; zero is
@@ -91,6 +98,8 @@ type Node struct {
 	Events *webhooks.Emitter
 	// deliverer delivers them, in a worker.
 	deliverer *webhooks.Deliverer
+	// DemoURL is the demo page's address, or empty when it is off.
+	DemoURL string
 
 	cancel   context.CancelFunc
 	serveErr chan error
@@ -159,6 +168,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		n.drain = cfg.EdgeConfig.DrainTimeout
 		if n.drain <= 0 {
 			n.drain = edge.DefaultConfig().DrainTimeout
+		}
+		if cfg.Demo {
+			if err := n.mountDemo(&cfg); err != nil { // demo.go
+				return nil, err
+			}
 		}
 	}
 	switch {

@@ -38,6 +38,9 @@ func main() {
 			fmt.Printf("Switchboard edge %s is running against %s\n", n.Edge.ID(), cfg.NATSURL)
 		}
 		fmt.Printf("  WebSocket URL: %s\n", n.WebSocketURL())
+		if n.DemoURL != "" {
+			fmt.Printf("  demo page: %s (open it in two windows; SB_DEMO=false turns it off)\n", n.DemoURL)
+		}
 	})
 	if err != nil {
 		log.Error("edge failed", "err", err)
