@@ -329,7 +329,7 @@ func (x *run) await(ctx context.Context, typ, phase string) (*Report, map[string
 		return nil, nil, err
 	}
 	rep, hists := &Report{}, map[string]*Hist{}
-	for k := range *newPhaseHists() {
+	for _, k := range histNames {
 		hists[k] = NewHist() // empty unless some worker recorded it
 	}
 	for _, r := range reps {
