@@ -39,7 +39,7 @@ type Conn struct {
 	acked  uint64
 	rbuf   []byte   // the frame being read, reused
 	ackBuf [32]byte // the acknowledgement being written
-	seen  bitset // members seen (join scenario)
+	seen   bitset   // members seen (join scenario)
 	// seenN mirrors seen.n for readers other than the reader goroutine.
 	seenN atomic.Int32
 	// settled is set once seen holds every member.

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
 )
 
 // A run is split over load workers: child processes of the tool (or, in
@@ -65,12 +64,12 @@ type Message struct {
 // Report is what a worker measured: counters, first and last times of
 // kinds of events, latency histograms, and errors by kind.
 type Report struct {
-	Counts map[string]int64                  `json:"counts,omitempty"`
-	First  map[string]int64                  `json:"first,omitempty"` // Unix ns
-	Last   map[string]int64                  `json:"last,omitempty"`  // Unix ns
-	Hists  map[string]*HistSnapshot     `json:"hists,omitempty"`
-	Errors map[string]int64                  `json:"errors,omitempty"`
-	Notes  []string                          `json:"notes,omitempty"`
+	Counts map[string]int64         `json:"counts,omitempty"`
+	First  map[string]int64         `json:"first,omitempty"` // Unix ns
+	Last   map[string]int64         `json:"last,omitempty"`  // Unix ns
+	Hists  map[string]*HistSnapshot `json:"hists,omitempty"`
+	Errors map[string]int64         `json:"errors,omitempty"`
+	Notes  []string                 `json:"notes,omitempty"`
 }
 
 // Names of counters, times and histograms.
