@@ -24,7 +24,8 @@ type Agreement struct {
 	// LoadShares is the load's CPU as a share of the server's in every run
 	// (0 where it was not measured).
 	LoadShares []float64 `json:"loadShares"`
-	// Spread is max/min − 1 of Values; Agree is Spread ≤ Within.
+	// Spread is max/min − 1 of Values (-1 when Why says they cannot be
+	// compared); Agree is Spread ≤ Within.
 	Spread float64 `json:"spread"`
 	Within float64 `json:"within"`
 	Agree  bool    `json:"agree"`
@@ -95,7 +96,7 @@ func Agree(runs []*Result) *Agreement {
 	}
 	if len(why) > 0 {
 		a.Why = strings.Join(why, "; ")
-		a.Spread = math.Inf(1)
+		a.Spread = -1
 		return a
 	}
 	lo, hi := math.Inf(1), 0.0

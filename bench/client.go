@@ -194,15 +194,22 @@ func (c *Conn) fast(data []byte, at time.Time) bool {
 	}
 	switch {
 	case c.h.Message != nil && (bytes.HasPrefix(data, channelMsgPrefix) || bytes.HasPrefix(data, peerMsgPrefix)):
-		c.count(bytes.Contains(data, ackField))
+		c.count(asksAck(data))
 		c.h.Message(c, stampOf(data), at)
 	case c.h.SendOK != nil && bytes.HasPrefix(data, sendOKPrefix):
-		c.count(bytes.Contains(data, ackField))
+		c.count(asksAck(data))
 		c.h.SendOK(c, idStamp(field(data, messageIDField)), at)
 	default:
 		return false
 	}
 	return true
+}
+
+// asksAck reports whether a frame asks for an acknowledgement at once. The
+// field follows the message's text (protocol.Event's order), so only the
+// frame's end is searched.
+func asksAck(data []byte) bool {
+	return bytes.Contains(data[max(0, len(data)-48):], ackField)
 }
 
 var messageIDField = []byte(`"messageID":"`)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -43,6 +44,9 @@ type Options struct {
 	// processes, ProfileSeconds long.
 	ProfileDir     string
 	ProfileSeconds int
+	// LoadProfileDir, when set, receives a CPU profile of every load
+	// process, over its whole life.
+	LoadProfileDir string
 	// Progress receives the status line; nil shows none.
 	Progress io.Writer
 	// Timeout bounds one scenario run.
@@ -280,7 +284,13 @@ func (x *run) jobs() (jobs []Job, inProcess bool) {
 	}
 	deadline := x.t0.Add(o.Timeout).UnixNano()
 	for w := 0; w < workers; w++ {
+		prof := ""
+		if o.LoadProfileDir != "" && !inProcess {
+			prof = filepath.Join(o.LoadProfileDir, fmt.Sprintf("%s-n%d-load%d-cpu.pb.gz", x.spec.Scenario, x.spec.N, w))
+			x.res.Profiles = append(x.res.Profiles, prof)
+		}
 		jobs = append(jobs, Job{
+			CPUProfile:  prof,
 			Worker:      w,
 			Spec:        x.spec,
 			Target:      Target{URLs: x.urls, App: o.Target.App, Token: o.Target.Token, Cert: o.Target.Cert},

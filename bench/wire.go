@@ -28,6 +28,9 @@ type Job struct {
 	Prefix string `json:"prefix"`
 	// Deadline (Unix ns) is when the worker gives up and stops by itself.
 	Deadline int64 `json:"deadline"`
+	// CPUProfile, when set, is where a load process writes a CPU profile
+	// of itself.
+	CPUProfile string `json:"cpuProfile,omitempty"`
 }
 
 // Commands a worker obeys after it has reported ready.

@@ -138,6 +138,7 @@ Flags:
 	fs.IntVar(&f.runs, "runs", 1, "run each scenario this many times and say whether the runs agree within 15 % on the headline figure")
 	fs.StringVar(&o.ProfileDir, "profile", "", "directory for CPU and heap profiles of the server processes")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 10, "length of each CPU profile")
+	fs.StringVar(&o.LoadProfileDir, "load-profile", "", "directory for a CPU profile of every load process (the tool's own cost)")
 	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "bound of one scenario run")
 	fs.DurationVar(&o.IdleWait, "idle", 0, "before each run, wait up to this long for the machine to be idle (other work on a shared machine skews the figures)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of tables")
