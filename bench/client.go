@@ -321,19 +321,9 @@ func (c *Conn) Close() {
 // Done is closed when the reader has stopped.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// Messages carry their send time as "~T<Unix ns>~" at the start of msg, so
-// that a receiver in any load process on this machine can measure the
-// latency against the same clock.
-func stampMsg(t time.Time, size int) string {
-	b := make([]byte, 0, max(size, 24))
-	b = append(b, "~T"...)
-	b = strconv.AppendInt(b, t.UnixNano(), 10)
-	b = append(b, '~')
-	for len(b) < size {
-		b = append(b, 'x')
-	}
-	return string(b)
-}
+// Messages carry their send time as "~T<Unix ns>~" at the start of msg (see
+// worker.sendFrame), so that a receiver in any load process on this machine
+// can measure the latency against the same clock.
 
 // stampOf finds the send time in a message or a raw frame; 0 if none.
 func stampOf[T string | []byte](s T) int64 {

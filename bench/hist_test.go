@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +209,17 @@ func TestSendFrame_IsTheRequestJSONWouldMake(t *testing.T) {
 			t.Errorf("frame %s: stamps %d and %d, want %d", b, stampOf(b), idStamp(field(b, []byte(`"msgID":"`))), at.UnixNano())
 		}
 	}
+}
+
+// stampMsg and msgID are what sendFrame must write, spelled the slow way.
+func stampMsg(t time.Time, size int) string {
+	s := "~T" + strconv.FormatInt(t.UnixNano(), 10) + "~"
+	for len(s) < size {
+		s += "x"
+	}
+	return s
+}
+
+func msgID(t time.Time, k int64) string {
+	return "b" + strconv.FormatInt(t.UnixNano(), 36) + "-" + strconv.FormatInt(k, 36)
 }

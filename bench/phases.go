@@ -189,7 +189,7 @@ func (w *worker) sendFrame(b []byte, op string, peer int, ch string, t time.Time
 	b = append(b, `,"msg":"~T`...)
 	b = strconv.AppendInt(b, t.UnixNano(), 10)
 	b = append(b, '~')
-	// The text is the stamp padded with x to MsgSize bytes, as stampMsg.
+	// The text is the stamp padded with x to MsgSize bytes.
 	for n := 3 + digits(t.UnixNano()); n < w.spec.MsgSize; n++ {
 		b = append(b, 'x')
 	}
@@ -231,13 +231,9 @@ func appendJSONText(b []byte, s string) []byte {
 	return b
 }
 
-// msgID carries the send time, so that onMessageSendSuccess can be timed
-// without a table of pending messages.
-func msgID(t time.Time, k int64) string {
-	return "b" + strconv.FormatInt(t.UnixNano(), 36) + "-" + strconv.FormatInt(k, 36)
-}
-
-// idStamp is the send time in a message ID made by msgID; 0 if none.
+// idStamp is the send time in a message ID ("b<Unix ns in base 36>-<k in
+// base 36>", see sendFrame), so that onMessageSendSuccess is timed without
+// a table of pending messages; 0 if none.
 func idStamp[T string | []byte](id T) int64 {
 	if len(id) < 2 || id[0] != 'b' {
 		return 0
