@@ -166,7 +166,11 @@ func (w *worker) pace(ctx context.Context, start time.Time, d time.Duration, rat
 			}
 			w.cnt.addOn(c.Index, kSent, 1)
 		}
-		time.Sleep(time.Millisecond)
+		// Sleep until the next message is due (at least a millisecond, so
+		// that a fast schedule goes out in batches): a slow one does not
+		// wake the process a thousand times a second for nothing.
+		next := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
+		time.Sleep(max(time.Millisecond, min(time.Until(next), time.Until(end))))
 	}
 }
 
