@@ -125,6 +125,10 @@ func TestP2P_EveryMessageSentIsReceivedAndAcknowledged(t *testing.T) {
 	if got := res.Latency["send→onMessageSendSuccess"].Count; got != sent {
 		t.Errorf("ack latency has %d values, want %d", got, sent)
 	}
+	// The load's CPU beside the server's, per message received.
+	if l := res.Load; l == nil || l.Per != res.Counts["received"] || l.PerWhat != "message" || l.CPUSeconds <= 0 || l.ServerCPUSeconds <= 0 || l.ShareOfServer <= 0 {
+		t.Errorf("load usage %+v: want the load's and the server's CPU per message", l)
+	}
 }
 
 func TestP2P_RefusesARateOverThePerUserLimit(t *testing.T) {
@@ -152,6 +156,9 @@ func TestFanout_EveryMemberButTheSenderGetsEveryMessage(t *testing.T) {
 	st := res.Steps[0]
 	if st.Sent == 0 || st.Received != st.Sent*4 || st.Expected != st.Sent*4 || st.SendErrors != 0 {
 		t.Errorf("step %+v: want received = expected = sent × 4", st)
+	}
+	if l := st.Load; l == nil || l.Per != st.Received || l.PerWhat != "delivery" || l.CPUSeconds <= 0 || l.ServerCPUSeconds <= 0 || res.Load != l {
+		t.Errorf("step load usage %+v (result's %+v): want the load's and the server's CPU per delivery", l, res.Load)
 	}
 }
 
@@ -213,6 +220,37 @@ func TestConnect_SpreadsOverLoadProcesses(t *testing.T) {
 	}
 	wantCount(t, res, "connections", 10)
 	wantCount(t, res, "held", 10)
+	// Two processes' CPU, not the tool's: the test process holds the
+	// server, and spends more than two idle load processes.
+	if l := res.Load; l == nil || l.Procs != 2 || l.CPUSeconds <= 0 || l.Per != 10 || l.PerWhat != "connection" {
+		t.Errorf("load usage %+v: want the CPU of 2 load processes per connection", l)
+	}
+}
+
+func TestRepeat_RunsTheSpecAgainAndSaysWhetherTheRunsAgree(t *testing.T) {
+	o := server(t)
+	var seen []int
+	results := bench.NewRunner(o).Repeat(context.Background(), spec(bench.Connect, 5), 3, func(r *bench.Result) { seen = append(seen, r.Run) })
+	if len(results) != 3 || len(seen) != 3 || seen[0] != 1 || seen[2] != 3 {
+		t.Fatalf("%d results, handed over as runs %v: want runs 1, 2, 3", len(results), seen)
+	}
+	for i, r := range results {
+		if r.Error != "" || r.Runs != 3 || r.Counts["connections"] != 5 {
+			t.Errorf("run %d: %+v", i+1, r)
+		}
+		if (r.Agreement != nil) != (i == 2) {
+			t.Errorf("run %d carries agreement %+v; only the last should", i+1, r.Agreement)
+		}
+	}
+	a := results[2].Agreement
+	if a == nil || a.Figure != "connections_per_s" || len(a.Values) != 3 || a.Spread < 0 || a.Agree != (a.Spread <= bench.AgreeWithin) {
+		t.Errorf("agreement %+v", a)
+	}
+	for i, v := range a.Values {
+		if v != results[i].Figures["connections_per_s"] {
+			t.Errorf("agreement value %d is %v, the run says %v", i+1, v, results[i].Figures["connections_per_s"])
+		}
+	}
 }
 
 func TestConnect_StartsItsOwnServerWithThreeEdges(t *testing.T) {
@@ -223,6 +261,10 @@ func TestConnect_StartsItsOwnServerWithThreeEdges(t *testing.T) {
 	res := run(t, o, spec(bench.Connect, 9))
 	if !res.Setup.Started || res.Setup.Edges != 3 {
 		t.Fatalf("setup %+v, want 3 edges the tool started", res.Setup)
+	}
+	// What a user runs, unless told otherwise: the file-backed store.
+	if c := res.Setup.Config; c.KV != "file" || !strings.Contains(c.Server, "embedded default") || !strings.Contains(c.Server, "2 edge processes") {
+		t.Errorf("configuration %+v: want the embedded default with its file store and 2 more edges", c)
 	}
 	wantCount(t, res, "connections", 9)
 	u := res.Server

@@ -16,7 +16,7 @@ func (x *run) probeChannels(ctx context.Context, send bool) error {
 	defer cancel()
 	o := x.r.opt.Target
 	acc := x.prefix + "-probe"
-	c, err := Dial(ctx, newDialer(""), x.urls[0], DialOptions{Index: -1, Account: acc})
+	c, err := Dial(ctx, newDialer("", 0), x.urls[0], DialOptions{Index: -1, Account: acc})
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
@@ -69,7 +69,7 @@ func (x *run) prepareFanoutChannel(ctx context.Context) {
 	defer cancel()
 	o := x.r.opt.Target
 	acc := x.prefix + "-admin"
-	c, err := Dial(ctx, newDialer(""), x.urls[0], DialOptions{Index: -1, Account: acc})
+	c, err := Dial(ctx, newDialer("", 0), x.urls[0], DialOptions{Index: -1, Account: acc})
 	if err != nil {
 		x.note("preparing the channel: " + err.Error())
 		return

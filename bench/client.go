@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -34,9 +35,11 @@ type Conn struct {
 	rerr error // why the reader stopped; read after done
 
 	// Owned by the reader goroutine.
-	n     uint64 // counted frames received
-	acked uint64
-	seen  bitset // members seen (join scenario)
+	n      uint64 // counted frames received
+	acked  uint64
+	rbuf   []byte   // the frame being read, reused
+	ackBuf [32]byte // the acknowledgement being written
+	seen   bitset   // members seen (join scenario)
 	// seenN mirrors seen.n for readers other than the reader goroutine.
 	seenN atomic.Int32
 	// settled is set once seen holds every member.
@@ -55,9 +58,14 @@ type Conn struct {
 type Handler struct {
 	// Event receives a decoded frame.
 	Event func(c *Conn, ev *protocol.Event, at time.Time)
-	// ChannelMsg receives an onMessageChannelReceive frame without decoding
-	// it: stamp is the send time found in its msg (0 if none).
-	ChannelMsg func(c *Conn, stamp int64, at time.Time)
+	// Message receives an onMessageChannelReceive or
+	// onMessageInstantReceive frame without decoding it: stamp is the send
+	// time found in its msg (0 if none). Without it they go to Event.
+	Message func(c *Conn, stamp int64, at time.Time)
+	// SendOK receives an onMessageSendSuccess frame without decoding it:
+	// stamp is the send time its messageID carries (0 if none). Without it
+	// the frame goes to Event.
+	SendOK func(c *Conn, stamp int64, at time.Time)
 }
 
 type waiter struct {
@@ -75,8 +83,10 @@ type waited struct {
 var writePool = &sync.Pool{}
 
 // newDialer returns a WebSocket dialer whose connections leave from src (a
-// local IP address; empty lets the kernel choose).
-func newDialer(src string) *websocket.Dialer {
+// local IP address; empty lets the kernel choose) and read through a buffer
+// of readBuf bytes (0: gorilla's 4 KB). A large buffer takes many queued
+// frames in one read from the socket.
+func newDialer(src string, readBuf int) *websocket.Dialer {
 	nd := &net.Dialer{Timeout: 10 * time.Second}
 	if src != "" {
 		nd.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
@@ -85,7 +95,7 @@ func newDialer(src string) *websocket.Dialer {
 		NetDialContext:   nd.DialContext,
 		Subprotocols:     []string{protocol.Subprotocol},
 		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   1024,
+		ReadBufferSize:   readBuf,
 		WriteBufferSize:  1024,
 		WriteBufferPool:  writePool,
 	}
@@ -135,24 +145,28 @@ func Dial(ctx context.Context, d *websocket.Dialer, url string, o DialOptions) (
 	return c, nil
 }
 
-var channelMsgPrefix = []byte(`{"ev":"` + protocol.EvMessageChannelReceive + `"`)
+// The frames a load connection receives by the hundred thousand a second
+// are recognised by their first bytes (the edge encodes protocol.Event, "ev"
+// first) and read without a JSON decoding.
+var (
+	channelMsgPrefix = []byte(`{"ev":"` + protocol.EvMessageChannelReceive + `"`)
+	peerMsgPrefix    = []byte(`{"ev":"` + protocol.EvMessageInstantReceive + `"`)
+	sendOKPrefix     = []byte(`{"ev":"` + protocol.EvMessageSendSuccess + `"`)
+	// ackField is how a frame asks for an acknowledgement at once. A
+	// string value cannot hold it: its quotes would be escaped.
+	ackField = []byte(`"ack":true`)
+)
 
 func (c *Conn) readLoop() {
 	defer close(c.done)
 	for {
-		_, data, err := c.ws.ReadMessage()
+		data, err := c.readFrame()
 		if err != nil {
 			c.rerr = err
 			return
 		}
 		at := time.Now()
-		if bytes.HasPrefix(data, channelMsgPrefix) {
-			// The fan-out path: up to hundreds of thousands a second
-			// across the load processes, so no JSON decoding.
-			c.count(false)
-			if c.h.ChannelMsg != nil {
-				c.h.ChannelMsg(c, stampOf(data), at)
-			}
+		if c.fast(data, at) {
 			continue
 		}
 		var ev protocol.Event
@@ -172,13 +186,82 @@ func (c *Conn) readLoop() {
 	}
 }
 
+// fast hands a message or send success to the handler undecoded, unless a
+// Call is waiting (it gets the decoded frame); it reports whether it did.
+func (c *Conn) fast(data []byte, at time.Time) bool {
+	if c.wait.Load() != nil {
+		return false
+	}
+	switch {
+	case c.h.Message != nil && (bytes.HasPrefix(data, channelMsgPrefix) || bytes.HasPrefix(data, peerMsgPrefix)):
+		c.count(asksAck(data))
+		c.h.Message(c, stampOf(data), at)
+	case c.h.SendOK != nil && bytes.HasPrefix(data, sendOKPrefix):
+		c.count(asksAck(data))
+		c.h.SendOK(c, idStamp(field(data, messageIDField)), at)
+	default:
+		return false
+	}
+	return true
+}
+
+// asksAck reports whether a frame asks for an acknowledgement at once. The
+// field follows the message's text (protocol.Event's order), so only the
+// frame's end is searched.
+func asksAck(data []byte) bool {
+	return bytes.Contains(data[max(0, len(data)-48):], ackField)
+}
+
+var messageIDField = []byte(`"messageID":"`)
+
+// field is the raw text of a string field of a frame (up to its closing
+// quote; an escaped quote ends it early, which the load's IDs never hold),
+// or nil.
+func field(data, name []byte) []byte {
+	i := bytes.Index(data, name)
+	if i < 0 {
+		return nil
+	}
+	v := data[i+len(name):]
+	if j := bytes.IndexByte(v, '"'); j >= 0 {
+		return v[:j]
+	}
+	return nil
+}
+
+// readFrame reads the next message into the connection's own buffer,
+// which it reuses: the frame is valid until the next read.
+func (c *Conn) readFrame() ([]byte, error) {
+	_, r, err := c.ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	b := c.rbuf[:0]
+	if cap(b) == 0 {
+		b = make([]byte, 0, 512)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			c.rbuf = b
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // count counts a frame and acknowledges what the protocol asks for.
 func (c *Conn) count(now bool) {
 	c.n++
 	if now || c.n-c.acked >= 64 {
 		c.acked = c.n
-		b := make([]byte, 0, 32)
-		b = append(b, `{"op":"ack","n":`...)
+		b := append(c.ackBuf[:0], `{"op":"ack","n":`...)
 		b = strconv.AppendUint(b, c.n, 10)
 		b = append(b, '}')
 		_ = c.write(b)
@@ -238,36 +321,28 @@ func (c *Conn) Close() {
 // Done is closed when the reader has stopped.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// Messages carry their send time as "~T<Unix ns>~" at the start of msg, so
-// that a receiver in any load process on this machine can measure the
-// latency against the same clock.
-func stampMsg(t time.Time, size int) string {
-	b := make([]byte, 0, max(size, 24))
-	b = append(b, "~T"...)
-	b = strconv.AppendInt(b, t.UnixNano(), 10)
-	b = append(b, '~')
-	for len(b) < size {
-		b = append(b, 'x')
-	}
-	return string(b)
-}
+// Messages carry their send time as "~T<Unix ns>~" at the start of msg (see
+// worker.sendFrame), so that a receiver in any load process on this machine
+// can measure the latency against the same clock.
 
 // stampOf finds the send time in a message or a raw frame; 0 if none.
 func stampOf[T string | []byte](s T) int64 {
-	b := []byte(s)
-	i := bytes.Index(b, []byte("~T"))
-	if i < 0 {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '~' || s[i+1] != 'T' {
+			continue
+		}
+		var v int64
+		for j := i + 2; j < len(s); j++ {
+			ch := s[j]
+			if ch == '~' {
+				return v
+			}
+			if ch < '0' || ch > '9' {
+				return 0
+			}
+			v = v*10 + int64(ch-'0')
+		}
 		return 0
-	}
-	var v int64
-	for _, ch := range b[i+2:] {
-		if ch == '~' {
-			return v
-		}
-		if ch < '0' || ch > '9' {
-			return 0
-		}
-		v = v*10 + int64(ch-'0')
 	}
 	return 0
 }

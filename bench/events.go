@@ -9,60 +9,58 @@ import (
 
 // onEvent handles every decoded frame that no Call waited for.
 func (w *worker) onEvent(c *Conn, ev *protocol.Event, at time.Time) {
+	i := c.Index
 	switch ev.Ev {
 	case protocol.EvMessageInstantReceive:
-		w.onMessage(stampOf(ev.Msg), at)
+		w.onMessage(c, stampOf(ev.Msg), at)
 	case protocol.EvMessageSendSuccess:
-		w.cnt.add(cSendOK, 1)
-		if t := idStamp(ev.MessageID); t > 0 {
-			w.hist(hAck).Record(at.Sub(time.Unix(0, t)))
-		}
+		w.onSendOK(c, idStamp(ev.MessageID), at)
 	case protocol.EvMessageSendError:
-		w.cnt.add(cSendErr, 1)
+		w.cnt.addOn(i, kSendErr, 1)
 		w.errs.add(fmt.Sprintf("onMessageSendError %d", ev.Ecode))
 	case protocol.EvLoginSuccess:
-		w.cnt.add(cLoggedIn, 1)
+		w.cnt.addOn(i, kLoggedIn, 1)
 		if t := c.sentAt.Load(); t > 0 {
-			w.hist(hLogin).Record(at.Sub(time.Unix(0, t)))
+			w.hist(i, lLogin).Record(at.Sub(time.Unix(0, t)))
 		}
-		w.marks.mark(cLoggedIn, at)
+		w.cnt.markOn(i, kLoggedIn, at)
 	case protocol.EvLoginFailed:
-		w.cnt.add(cFailed, 1)
+		w.cnt.add(kFailed, 1)
 		w.errs.add(fmt.Sprintf("onLoginFailed %d", ev.Ecode))
 	case protocol.EvChannelJoined:
-		w.cnt.add(cJoined, 1)
-		w.hist(hJoined).Record(at.Sub(time.Unix(0, w.phaseStart.Load())))
-		w.marks.mark(cJoined, at)
+		w.cnt.addOn(i, kJoined, 1)
+		w.hist(i, lJoined).Record(at.Sub(time.Unix(0, w.phaseStart.Load())))
+		w.cnt.markOn(i, kJoined, at)
 		w.checkSettled(c, at)
 	case protocol.EvChannelJoinFailed:
-		w.cnt.add(cFailed, 1)
+		w.cnt.add(kFailed, 1)
 		w.errs.add(fmt.Sprintf("onChannelJoinFailed %d", ev.Ecode))
 	case protocol.EvChannelUserList:
-		w.cnt.add(cEvents, 1)
-		w.cnt.max(cListMax, int64(len(ev.Accounts)))
+		w.cnt.addOn(i, kEvents, 1)
+		w.cnt.max(kListMax, int64(len(ev.Accounts)))
 		for _, a := range ev.Accounts {
 			c.seen.set(w.index(a))
 		}
-		w.marks.mark(cNotice, at)
+		w.cnt.markOn(i, kNotice, at)
 		w.checkSettled(c, at)
 	case protocol.EvChannelUserJoined:
-		w.cnt.add(cEvents, 1)
+		w.cnt.addOn(i, kEvents, 1)
 		c.seen.set(w.index(ev.Account))
-		w.marks.mark(cNotice, at)
+		w.cnt.markOn(i, kNotice, at)
 		w.checkSettled(c, at)
 	case protocol.EvChannelUserLeaved:
-		w.cnt.add(cEvents, 1)
+		w.cnt.addOn(i, kEvents, 1)
 		c.seen.clear(w.index(ev.Account))
 		c.seenN.Store(int32(c.seen.n))
 	case protocol.EvError:
 		if ev.Name == protocol.OpLogin || ev.Name == protocol.OpChannelJoin {
-			w.cnt.add(cFailed, 1) // a storm's request that failed
+			w.cnt.add(kFailed, 1) // a storm's request that failed
 		}
 		w.errs.add(fmt.Sprintf("onError %s %d", ev.Name, ev.Ecode))
 	case protocol.EvLogout:
 		w.errs.add(fmt.Sprintf("onLogout %d", ev.Ecode))
 	default:
-		w.cnt.add(cEvents, 1)
+		w.cnt.addOn(i, kEvents, 1)
 	}
 }
 
@@ -73,22 +71,33 @@ func (w *worker) checkSettled(c *Conn, at time.Time) {
 		return
 	}
 	c.settled = true
-	w.cnt.add(cSettled, 1)
-	w.hist(hSettled).Record(at.Sub(time.Unix(0, w.phaseStart.Load())))
-	w.marks.mark(cSettled, at)
+	w.cnt.addOn(c.Index, kSettled, 1)
+	w.hist(c.Index, lSettled).Record(at.Sub(time.Unix(0, w.phaseStart.Load())))
+	w.cnt.markOn(c.Index, kSettled, at)
 }
 
-func (w *worker) onChannelMsg(_ *Conn, stamp int64, at time.Time) { w.onMessage(stamp, at) }
-
-func (w *worker) onMessage(stamp int64, at time.Time) {
+// onMessage counts a peer or channel message that arrived at c, and times
+// it from the send time it carries. It runs for every delivery, on the
+// connection's reader: no lock, no lookup, no allocation.
+func (w *worker) onMessage(c *Conn, stamp int64, at time.Time) {
+	i := c.Index
 	switch {
 	case stamp == 0:
-		w.cnt.add(cEvents, 1)
+		w.cnt.addOn(i, kEvents, 1)
 	case stamp < w.phaseStart.Load():
-		w.cnt.add(cLateFrame, 1)
+		w.cnt.addOn(i, kLateFrame, 1)
 	default:
-		w.cnt.add(cReceived, 1)
-		w.hist(hLatency).Record(at.Sub(time.Unix(0, stamp)))
-		w.marks.mark(cReceived, at)
+		w.cnt.addOn(i, kReceived, 1)
+		w.hist(i, lLatency).Record(at.Sub(time.Unix(0, stamp)))
+		w.cnt.markOn(i, kReceived, at)
+	}
+}
+
+// onSendOK counts an onMessageSendSuccess and times it from the send time
+// its message ID carries.
+func (w *worker) onSendOK(c *Conn, stamp int64, at time.Time) {
+	w.cnt.addOn(c.Index, kSendOK, 1)
+	if stamp > 0 {
+		w.hist(c.Index, lAck).Record(at.Sub(time.Unix(0, stamp)))
 	}
 }

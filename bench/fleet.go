@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,6 +43,14 @@ func loadMain() int {
 		fmt.Fprintln(os.Stderr, "sigbench load: reading the job:", err)
 		return 2
 	}
+	if job.CPUProfile != "" {
+		stop, err := startCPUProfile(job.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sigbench load: CPU profile:", err)
+			return 2
+		}
+		defer stop()
+	}
 	cmds := make(chan Command)
 	go func() {
 		defer close(cmds)
@@ -61,6 +70,22 @@ func loadMain() int {
 		mu.Unlock()
 	})
 	return 0
+}
+
+// startCPUProfile profiles this process into file until stop.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // fleet is the parent's side of its workers.

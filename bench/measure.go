@@ -10,14 +10,14 @@ import (
 	"github.com/switchboard-io/switchboard/edge"
 )
 
-// absorb copies a report's errors and notes into the result, and notes the
-// load processes' CPU time since the previous report.
+// absorb copies a report's errors and notes into the result, and keeps the
+// load processes' CPU time since the previous report (phaseCPU): the CPU
+// the load spent on the phase the report ends.
 func (x *run) absorb(rep *Report) {
+	x.phaseCPU = -1
 	if cpu, ok := rep.Counts[cCPU]; ok {
 		delete(rep.Counts, cCPU)
-		if x.res.Setup.LoadProcs > 0 {
-			x.res.Figures["load_cpu_seconds"] = round(float64(cpu-x.loadCPU)/1e6, 2)
-		}
+		x.phaseCPU = float64(cpu-x.loadCPU) / 1e6
 		x.loadCPU = cpu
 	}
 	if len(rep.Errors) > 0 && x.res.Errors == nil {
@@ -31,9 +31,43 @@ func (x *run) absorb(rep *Report) {
 	}
 }
 
-// stats reads every server process's figures; nil when there is no debug
-// endpoint or it fails (noted).
-func (x *run) stats(ctx context.Context) []edge.DebugStats {
+// loadUsage puts the load's CPU on the phase absorbed last beside the
+// server's over the same phase (serverCPU < 0: not measured), and divides
+// it by per operations of the kind what.
+func (x *run) loadUsage(serverCPU float64, per int64, what string) *LoadUsage {
+	if x.phaseCPU < 0 {
+		return nil
+	}
+	u := &LoadUsage{Procs: x.res.Setup.LoadProcs, CPUSeconds: round(x.phaseCPU, 3), ServerCPUSeconds: -1, Per: per, PerWhat: what}
+	if serverCPU >= 0 {
+		u.ServerCPUSeconds = round(serverCPU, 3)
+		if serverCPU > 0 {
+			u.ShareOfServer = round(x.phaseCPU/serverCPU, 3)
+		}
+	}
+	if per > 0 {
+		u.USPer = round(x.phaseCPU*1e6/float64(per), 2)
+	}
+	if u.Procs == 0 {
+		x.note("the load ran in the tool's own process: its CPU figure is the whole process's, and includes the server when the server runs in it too")
+	}
+	return u
+}
+
+// serverCPU is the server's CPU time in u, or -1 when it was not measured.
+func serverCPU(u *ServerUsage) float64 {
+	if u == nil {
+		return -1
+	}
+	return u.CPUSeconds
+}
+
+// stats reads every server process's figures, after a forced collection so
+// that the heap figures are live memory; nil when there is no debug endpoint
+// or it fails (noted).
+func (x *run) stats(ctx context.Context) []edge.DebugStats { return x.readStats(ctx, true) }
+
+func (x *run) readStats(ctx context.Context, gc bool) []edge.DebugStats {
 	if len(x.debug) == 0 {
 		return nil
 	}
@@ -42,7 +76,7 @@ func (x *run) stats(ctx context.Context) []edge.DebugStats {
 	// first read may come too early, so it is tried again for a while.
 	deadline := time.Now().Add(statsPatience)
 	for {
-		st, err := readStats(ctx, x.debug, true)
+		st, err := readStats(ctx, x.debug, gc)
 		if err == nil {
 			return st
 		}

@@ -3,9 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,26 +15,26 @@ import (
 // phase runs one timed phase of the scenario.
 func (w *worker) phase(ctx context.Context, cmd Command) {
 	w.ph.Store(newPhaseHists())
-	w.cnt.reset(cLoggedIn, cJoined, cFailed, cSent, cReceived, cSendOK, cSendErr, cEvents, cSettled, cLateFrame, cListMax)
+	w.cnt.reset(kLoggedIn, kJoined, kFailed, kSent, kReceived, kSendOK, kSendErr, kEvents, kSettled, kLateFrame, kListMax)
 	w.errs.reset()
-	w.marks.reset()
+	w.cnt.resetTimes()
 	w.phaseStart.Store(cmd.At)
 	ctx, cancel := context.WithTimeout(ctx, w.spec.Timeout+cmd.Duration)
 	defer cancel()
 	switch w.spec.Scenario {
 	case Login:
 		w.storm(ctx, cmd, func(c *Conn) *protocol.Request { return w.loginReq(c) },
-			func() int64 { return w.cnt.get(cLoggedIn) + w.cnt.get(cFailed) })
+			func() int64 { return w.cnt.get(kLoggedIn) + w.cnt.get(kFailed) })
 	case Join:
 		ch := channelName(w.job.Prefix)
 		w.storm(ctx, cmd, func(*Conn) *protocol.Request {
 			return &protocol.Request{Op: protocol.OpChannelJoin, ChannelID: ch}
-		}, func() int64 { return w.cnt.get(cJoined) + w.cnt.get(cFailed) })
+		}, func() int64 { return w.cnt.get(kJoined) + w.cnt.get(kFailed) })
 		// Then the notices: until every view is complete, or none has
 		// changed for a second (a server that names only the latest
 		// members in onChannelUserList leaves late joiners' views short
 		// of the earliest members for good).
-		w.waitQuiet(ctx, func() int64 { return w.cnt.get(cEvents) }, nil, time.Second, w.spec.Timeout)
+		w.waitQuiet(ctx, func() int64 { return w.cnt.get(kEvents) }, nil, time.Second, w.spec.Timeout)
 	case P2P, Fanout:
 		w.rate(ctx, cmd)
 	}
@@ -120,19 +120,21 @@ func (w *worker) rate(ctx context.Context, cmd Command) {
 	// Every message sent ends in success or error (peer messages within
 	// the edge's 10 s message timeout); deliveries are over when nothing
 	// has arrived for a second.
-	received := func() int64 { return w.cnt.get(cReceived) + w.cnt.get(cLateFrame) + w.cnt.get(cEvents) }
-	pending := func() bool { return w.cnt.get(cSent) > w.cnt.get(cSendOK)+w.cnt.get(cSendErr) }
+	received := func() int64 { return w.cnt.get(kReceived) + w.cnt.get(kLateFrame) + w.cnt.get(kEvents) }
+	pending := func() bool { return w.cnt.get(kSent) > w.cnt.get(kSendOK)+w.cnt.get(kSendErr) }
 	w.waitQuiet(ctx, received, pending, time.Second, 15*time.Second)
 }
 
 // pace is an open-loop sender: message k is due at start + k/rate, whatever
 // happened to the ones before it. How late each went out is recorded
-// (send_lag), so that a load process that fell behind shows.
+// (send_lag), so that a load process that fell behind shows. Its frames are
+// written into one buffer that every send reuses.
 func (w *worker) pace(ctx context.Context, start time.Time, d time.Duration, rate float64, senders []*Conn) {
 	end := start.Add(d)
 	ch := channelName(w.job.Prefix)
-	lag := w.hist(hLag)
+	lag := w.hist(0, lLag)
 	var k int64
+	var frame []byte
 	for {
 		now := time.Now()
 		if !now.Before(end) || ctx.Err() != nil {
@@ -144,47 +146,122 @@ func (w *worker) pace(ctx context.Context, start time.Time, d time.Duration, rat
 		for ; k < due; k++ {
 			lag.Record(now.Sub(start.Add(time.Duration(float64(k) / rate * float64(time.Second)))))
 			c := senders[k%int64(len(senders))]
-			r := &protocol.Request{Msg: stampMsg(now, w.spec.MsgSize), MsgID: msgID(now, k)}
 			if w.spec.Scenario == P2P {
 				peer := rand.IntN(w.spec.N - 1)
 				if peer >= c.Index {
 					peer++
 				}
-				r.Op, r.Account = protocol.OpMessageInstantSend, w.account(peer)
+				frame = w.sendFrame(frame[:0], protocol.OpMessageInstantSend, peer, "", now, k)
 			} else {
-				r.Op, r.ChannelID = protocol.OpMessageChannelSend, ch
+				op := protocol.OpMessageChannelSend
 				if w.spec.Outside {
-					r.Op = protocol.OpMessageChannelSendForce
+					op = protocol.OpMessageChannelSendForce
 				}
+				frame = w.sendFrame(frame[:0], op, -1, ch, now, k)
 			}
-			if err := c.Send(r); err != nil {
-				w.cnt.add(cSendErr, 1)
+			if err := c.write(frame); err != nil {
+				w.cnt.addOn(c.Index, kSendErr, 1)
 				w.failed("write", err)
 				continue
 			}
-			w.cnt.add(cSent, 1)
+			w.cnt.addOn(c.Index, kSent, 1)
 		}
-		time.Sleep(time.Millisecond)
+		// Sleep until the next message is due (at least a millisecond, so
+		// that a fast schedule goes out in batches): a slow one does not
+		// wake the process a thousand times a second for nothing.
+		next := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
+		time.Sleep(max(time.Millisecond, min(time.Until(next), time.Until(end))))
 	}
 }
 
-// msgID carries the send time, so that onMessageSendSuccess can be timed
-// without a table of pending messages.
-func msgID(t time.Time, k int64) string {
-	return "b" + strconv.FormatInt(t.UnixNano(), 36) + "-" + strconv.FormatInt(k, 36)
+// sendFrame appends the request that sends message k, stamped at t, to the
+// account of user peer (peer ≥ 0) or to channel ch: what json.Marshal makes
+// of the protocol.Request, without its allocations.
+func (w *worker) sendFrame(b []byte, op string, peer int, ch string, t time.Time, k int64) []byte {
+	b = append(b, `{"op":`...)
+	b = appendJSONString(b, op)
+	if peer >= 0 {
+		b = append(b, `,"account":"`...)
+		b = appendJSONText(b, w.job.Prefix)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(peer), 10)
+		b = append(b, '"')
+	} else {
+		b = append(b, `,"channelID":`...)
+		b = appendJSONString(b, ch)
+	}
+	b = append(b, `,"msg":"~T`...)
+	b = strconv.AppendInt(b, t.UnixNano(), 10)
+	b = append(b, '~')
+	// The text is the stamp padded with x to MsgSize bytes.
+	for n := 3 + digits(t.UnixNano()); n < w.spec.MsgSize; n++ {
+		b = append(b, 'x')
+	}
+	b = append(b, `","msgID":"b`...)
+	b = strconv.AppendInt(b, t.UnixNano(), 36)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, k, 36)
+	return append(b, `"}`...)
 }
 
-func idStamp(id string) int64 {
-	s, ok := strings.CutPrefix(id, "b")
-	if !ok {
+func digits(v int64) int {
+	n := 1
+	for ; v >= 10; v /= 10 {
+		n++
+	}
+	return n
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = appendJSONText(b, s)
+	return append(b, '"')
+}
+
+// appendJSONText appends the inside of a JSON string holding s.
+func appendJSONText(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '"' || ch == '\\':
+			b = append(b, '\\', ch)
+		case ch < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[ch>>4], hex[ch&0xf])
+		default:
+			b = append(b, ch)
+		}
+	}
+	return b
+}
+
+// idStamp is the send time in a message ID ("b<Unix ns in base 36>-<k in
+// base 36>", see sendFrame), so that onMessageSendSuccess is timed without
+// a table of pending messages; 0 if none.
+func idStamp[T string | []byte](id T) int64 {
+	if len(id) < 2 || id[0] != 'b' {
 		return 0
 	}
-	s, _, _ = strings.Cut(s, "-")
-	v, err := strconv.ParseInt(s, 36, 64)
-	if err != nil {
-		return 0
+	var v int64
+	for i := 1; i < len(id); i++ {
+		ch := id[i]
+		var d int64
+		switch {
+		case ch == '-':
+			return v
+		case ch >= '0' && ch <= '9':
+			d = int64(ch - '0')
+		case ch >= 'a' && ch <= 'z':
+			d = int64(ch-'a') + 10
+		default:
+			return 0
+		}
+		if v > (math.MaxInt64-d)/36 {
+			return 0
+		}
+		v = v*36 + d
 	}
-	return v
+	return 0
 }
 
 // waitQuiet waits until busy (if given) is false and value has not changed

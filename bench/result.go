@@ -24,14 +24,41 @@ type Result struct {
 	Counts map[string]int64 `json:"counts,omitempty"`
 	// Figures are derived numbers, their unit in their name (_per_s,
 	// _seconds, _us_per_…).
-	Figures  map[string]float64 `json:"figures,omitempty"`
-	Latency  map[string]Summary `json:"latency_ms,omitempty"`
-	Server   *ServerUsage       `json:"server,omitempty"`
-	Steps    []Step             `json:"steps,omitempty"`
-	Errors   map[string]int64   `json:"errors,omitempty"`
-	Machine  *Machine           `json:"machine,omitempty"`
-	Notes    []string           `json:"notes,omitempty"`
-	Profiles []string           `json:"profiles,omitempty"`
+	Figures map[string]float64 `json:"figures,omitempty"`
+	Latency map[string]Summary `json:"latency_ms,omitempty"`
+	Server  *ServerUsage       `json:"server,omitempty"`
+	// Load is the load processes' own CPU over the measured phase (for a
+	// fanout search, over every step), beside the server's.
+	Load     *LoadUsage       `json:"load,omitempty"`
+	Steps    []Step           `json:"steps,omitempty"`
+	Errors   map[string]int64 `json:"errors,omitempty"`
+	Machine  *Machine         `json:"machine,omitempty"`
+	Notes    []string         `json:"notes,omitempty"`
+	Profiles []string         `json:"profiles,omitempty"`
+
+	// Run is this run's place among Runs repetitions of the same spec
+	// (-runs); the last of them carries the Agreement of all.
+	Run       int        `json:"run,omitempty"`
+	Runs      int        `json:"runs,omitempty"`
+	Agreement *Agreement `json:"agreement,omitempty"`
+}
+
+// LoadUsage is the CPU time (user + system) the load processes spent on a
+// phase, from their getrusage as the server's comes from its own, and what
+// share of the server's CPU over the same phase that is. A load that costs
+// a good share of what the server does competes with it for the cores and
+// adds its own latency to what it measures.
+type LoadUsage struct {
+	Procs      int     `json:"procs"` // 0: the tool's own process
+	CPUSeconds float64 `json:"cpuSeconds"`
+	// ServerCPUSeconds is -1 when the server was not measured (no -debug).
+	ServerCPUSeconds float64 `json:"serverCpuSeconds"`
+	ShareOfServer    float64 `json:"shareOfServer,omitempty"` // CPUSeconds / ServerCPUSeconds
+	// USPer is the load's CPU in µs per operation of the kind PerWhat
+	// (delivery, message, connection, login, join), Per of them.
+	Per     int64   `json:"per,omitempty"`
+	PerWhat string  `json:"perWhat,omitempty"`
+	USPer   float64 `json:"usPer,omitempty"`
 }
 
 // Setup is how the run was arranged.
@@ -42,6 +69,8 @@ type Setup struct {
 	ServerBin string   `json:"serverBin,omitempty"`
 	LoadProcs int      `json:"loadProcs"` // 0: in the tool's own process
 	SrcAddrs  []string `json:"srcAddrs,omitempty"`
+	// Config is the server configuration measured.
+	Config Config `json:"config"`
 }
 
 // Machine is how busy the whole machine was during the run: the server, the
@@ -68,7 +97,9 @@ type Step struct {
 	DeliveredPerS float64 `json:"delivered_per_s"`
 	Latency       Summary `json:"latency_ms"`
 	Lost          int64   `json:"lost,omitempty"` // connections the server closed
-	OK            bool    `json:"ok"`             // p99 within the target and nothing lost
+	// Load is the load's CPU on this step beside the server's.
+	Load *LoadUsage `json:"load,omitempty"`
+	OK   bool       `json:"ok"` // p99 within the target and nothing lost
 	// Saturation marks the steps past the latency search that look for the
 	// most the server delivers.
 	Saturation bool `json:"saturation,omitempty"`
@@ -136,6 +167,9 @@ func WriteTable(w io.Writer, results []*Result) {
 
 func writeOne(w io.Writer, r *Result) {
 	head := fmt.Sprintf("== %s  %s", r.Scenario, describeSpec(r.Spec))
+	if r.Runs > 1 {
+		head += fmt.Sprintf("  run %d of %d", r.Run, r.Runs)
+	}
 	fmt.Fprintf(w, "%s  (%.1fs)\n", head, r.Seconds)
 	s := r.Setup
 	where := "a running server"
@@ -143,6 +177,7 @@ func writeOne(w io.Writer, r *Result) {
 		where = "a server the tool started"
 	}
 	fmt.Fprintf(w, "   %d edge(s) of %s, %s, %d source address(es)\n", s.Edges, where, describeProcs(s.LoadProcs), max(1, len(s.SrcAddrs)))
+	fmt.Fprintf(w, "   configuration: %s\n", s.Config)
 	if r.Skipped != "" {
 		fmt.Fprintf(w, "   SKIPPED: %s\n", r.Skipped)
 	}
@@ -159,8 +194,9 @@ func writeOne(w io.Writer, r *Result) {
 	for _, k := range sortedKeys(r.Latency) {
 		row(k+" latency (ms)", formatSummary(r.Latency[k]))
 	}
+	row("load CPU", loadText(r.Load))
 	if len(r.Steps) > 0 {
-		fmt.Fprintf(w, "   %-10s %10s %12s %12s %14s  %s\n", "rate msg/s", "sent", "expected", "received", "delivered/s", "latency ms p50 / p99 / p99.9 / max")
+		fmt.Fprintf(w, "   %-10s %10s %12s %12s %14s  %-34s  %s\n", "rate msg/s", "sent", "expected", "received", "delivered/s", "latency ms p50 / p99 / p99.9 / max", "load CPU (of the server's)")
 		for _, st := range r.Steps {
 			mark := " "
 			switch {
@@ -170,9 +206,10 @@ func writeOne(w io.Writer, r *Result) {
 				mark = "s"
 			}
 			l := st.Latency
-			fmt.Fprintf(w, "  %s%-10s %10s %12s %12s %14s  %s / %s / %s / %s\n", mark, rateText(st.Rate),
+			lat := fmt.Sprintf("%s / %s / %s / %s", ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max))
+			fmt.Fprintf(w, "  %s%-10s %10s %12s %12s %14s  %-34s  %s\n", mark, rateText(st.Rate),
 				group(float64(st.Sent), 0), group(float64(st.Expected), 0), group(float64(st.Received), 0),
-				group(st.DeliveredPerS, 0), ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max))
+				group(st.DeliveredPerS, 0), lat, loadShort(st.Load))
 		}
 		fmt.Fprintf(w, "   (* p99 within %s and nothing lost; s: a saturation step)\n", r.Spec.P99Target)
 	}
@@ -202,7 +239,39 @@ func writeOne(w io.Writer, r *Result) {
 	for _, p := range r.Profiles {
 		fmt.Fprintf(w, "   profile: %s\n", p)
 	}
+	if r.Agreement != nil {
+		writeAgreement(w, r.Agreement)
+	}
 }
+
+// loadText is the load's CPU beside the server's, for a person.
+func loadText(l *LoadUsage) string {
+	if l == nil {
+		return "not measured"
+	}
+	t := fmt.Sprintf("%.2f s user+sys in %s", l.CPUSeconds, describeProcs(l.Procs))
+	if l.ServerCPUSeconds >= 0 {
+		t += fmt.Sprintf(", %s of the server's %.2f s", percent(l.ShareOfServer), l.ServerCPUSeconds)
+	} else {
+		t += ", beside a server whose CPU was not measured"
+	}
+	if l.Per > 0 {
+		t += fmt.Sprintf("; %.2f µs per %s", l.USPer, l.PerWhat)
+	}
+	return t
+}
+
+func loadShort(l *LoadUsage) string {
+	switch {
+	case l == nil:
+		return "-"
+	case l.ServerCPUSeconds < 0:
+		return fmt.Sprintf("%.2f s", l.CPUSeconds)
+	}
+	return fmt.Sprintf("%.2f s (%s)", l.CPUSeconds, percent(l.ShareOfServer))
+}
+
+func percent(share float64) string { return fmt.Sprintf("%.0f %%", share*100) }
 
 func rateText(r float64) string {
 	if r < 10 {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -28,6 +29,9 @@ type Options struct {
 	Edges     int
 	ServerBin string
 	ServerEnv []string
+	// KVMemory makes a server the tool starts keep its records in memory
+	// (SB_KV_MEMORY=true); by default it has the file store a user runs.
+	KVMemory bool
 	// Procs is the number of load processes; -1 picks one per 15,000
 	// connections and at least two; 0 runs the load in this process.
 	Procs int
@@ -40,6 +44,9 @@ type Options struct {
 	// processes, ProfileSeconds long.
 	ProfileDir     string
 	ProfileSeconds int
+	// LoadProfileDir, when set, receives a CPU profile of every load
+	// process, over its whole life.
+	LoadProfileDir string
 	// Progress receives the status line; nil shows none.
 	Progress io.Writer
 	// Timeout bounds one scenario run.
@@ -104,8 +111,10 @@ type run struct {
 	// timed phase did.
 	fleetAt time.Time
 	phaseAt time.Time
-	// loadCPU is the load processes' CPU time (µs) at the last report.
-	loadCPU int64
+	// loadCPU is the load processes' CPU time (µs) at the last report;
+	// phaseCPU the seconds of it since the report before (-1: unknown).
+	loadCPU  int64
+	phaseCPU float64
 }
 
 // Run runs one scenario and returns what it measured; a run that failed
@@ -207,7 +216,9 @@ func (x *run) prepare(ctx context.Context) error {
 		}
 		x.dir = dir
 		x.r.prog.show(fmt.Sprintf("%s: starting Switchboard (%d edge process(es))", s.Scenario, o.Edges))
-		x.clu, err = startCluster(ctx, clusterOptions{Edges: o.Edges, Bin: o.ServerBin, Env: o.ServerEnv, Dir: dir})
+		co := clusterOptions{Edges: o.Edges, Bin: o.ServerBin, Env: o.ServerEnv, Dir: dir, KVMemory: o.KVMemory}
+		x.res.Setup.Config = startedConfig(co)
+		x.clu, err = startCluster(ctx, co)
 		if err != nil {
 			return err
 		}
@@ -218,6 +229,7 @@ func (x *run) prepare(ctx context.Context) error {
 			x.res.Setup.ServerBin = "(this binary, server role: node.FromEnv + node.Start as cmd/edge)"
 		}
 	} else {
+		x.res.Setup.Config = Config{Server: "a running server (its configuration is its operator's)"}
 		x.urls, x.debug = o.Target.URLs, o.Debug
 		if len(x.debug) == 0 {
 			x.note("no -debug endpoint given: the server's memory and CPU were not measured")
@@ -272,7 +284,13 @@ func (x *run) jobs() (jobs []Job, inProcess bool) {
 	}
 	deadline := x.t0.Add(o.Timeout).UnixNano()
 	for w := 0; w < workers; w++ {
+		prof := ""
+		if o.LoadProfileDir != "" && !inProcess {
+			prof = filepath.Join(o.LoadProfileDir, fmt.Sprintf("%s-n%d-load%d-cpu.pb.gz", x.spec.Scenario, x.spec.N, w))
+			x.res.Profiles = append(x.res.Profiles, prof)
+		}
 		jobs = append(jobs, Job{
+			CPUProfile:  prof,
 			Worker:      w,
 			Spec:        x.spec,
 			Target:      Target{URLs: x.urls, App: o.Target.App, Token: o.Target.Token, Cert: o.Target.Cert},
@@ -329,7 +347,7 @@ func (x *run) await(ctx context.Context, typ, phase string) (*Report, map[string
 		return nil, nil, err
 	}
 	rep, hists := &Report{}, map[string]*Hist{}
-	for k := range *newPhaseHists() {
+	for _, k := range histNames {
 		hists[k] = NewHist() // empty unless some worker recorded it
 	}
 	for _, r := range reps {

@@ -48,6 +48,7 @@ func (x *run) connect(ctx context.Context) error {
 			x.note(fmt.Sprintf("the edges count %d connections, the load holds %d", u.EdgeConns, held))
 		}
 	}
+	x.res.Load = x.loadUsage(serverCPU(x.res.Server), held, "connection")
 	x.profile(ctx, "held", false, true)
 	if x.spec.Hold > 0 {
 		x.r.prog.show(fmt.Sprintf("%s: holding %s connections for %s", x.spec.Scenario, group(float64(held), 0), x.spec.Hold))
@@ -89,6 +90,7 @@ func (x *run) login(ctx context.Context) error {
 	if before != nil && after != nil {
 		x.res.Server = usage(before, after, ok, "login")
 	}
+	x.res.Load = x.loadUsage(serverCPU(x.res.Server), ok, "login")
 	x.profile(ctx, "after", false, true)
 	return nil
 }
@@ -148,6 +150,7 @@ func (x *run) p2p(ctx context.Context) error {
 	if after := x.stats(ctx); before != nil && after != nil {
 		x.res.Server = usage(before, after, recv, "message")
 	}
+	x.res.Load = x.loadUsage(serverCPU(x.res.Server), recv, "message")
 	return nil
 }
 
@@ -222,12 +225,17 @@ func (x *run) fanout(ctx context.Context) error {
 		st.Lost = rep.Counts["lost"]
 		st.OK = st.Latency.P99 <= float64(x.spec.P99Target)/1e6 && st.Received >= st.Expected &&
 			st.SendErrors == 0 && st.Lost == 0
-		x.res.Steps = append(x.res.Steps, st)
-		if first {
-			if after := x.stats(ctx); before != nil && after != nil {
-				x.res.Server = usage(before, after, st.Received, "delivery")
+		// The server's CPU over every step, beside the load's; its memory
+		// after the first (a forced collection first).
+		var u *ServerUsage
+		if after := x.readStats(ctx, first); before != nil && after != nil {
+			u = usage(before, after, st.Received, "delivery")
+			if first {
+				x.res.Server = u
 			}
 		}
+		st.Load = x.loadUsage(serverCPU(u), st.Received, "delivery")
+		x.res.Steps = append(x.res.Steps, st)
 		if !st.OK {
 			// Let what a failed step left queued drain before the next.
 			sleepUntil(ctx, time.Now().Add(time.Second))
@@ -243,6 +251,7 @@ func (x *run) fanout(ctx context.Context) error {
 		x.res.Figures["sent_per_s"] = round(float64(st.Sent)/x.spec.Duration.Seconds(), 1)
 		x.res.Figures["delivered_per_s"] = st.DeliveredPerS
 		x.res.Latency["delivery"] = st.Latency
+		x.res.Load = st.Load
 		if st.Received != st.Expected {
 			x.note(fmt.Sprintf("%d deliveries expected (sent × receiving members), %d received", st.Expected, st.Received))
 		}
@@ -327,6 +336,7 @@ func (x *run) fanout(ctx context.Context) error {
 		}
 	}
 	x.res.Figures["saturated_delivered_per_s"] = saturated
+	x.res.Load = sumLoad(x.res.Steps)
 	if best != nil {
 		x.res.Figures["best_ok_rate_per_s"] = best.Rate
 		x.res.Figures["best_ok_delivered_per_s"] = best.DeliveredPerS
@@ -335,6 +345,38 @@ func (x *run) fanout(ctx context.Context) error {
 		x.note("no rate kept p99 within the target and delivered everything")
 	}
 	return nil
+}
+
+// sumLoad is the load's and the server's CPU over every step.
+func sumLoad(steps []Step) *LoadUsage {
+	var sum *LoadUsage
+	for _, st := range steps {
+		l := st.Load
+		if l == nil {
+			continue
+		}
+		if sum == nil {
+			sum = &LoadUsage{Procs: l.Procs, PerWhat: l.PerWhat}
+		}
+		sum.CPUSeconds += l.CPUSeconds
+		sum.Per += l.Per
+		if l.ServerCPUSeconds < 0 || sum.ServerCPUSeconds < 0 {
+			sum.ServerCPUSeconds = -1
+		} else {
+			sum.ServerCPUSeconds += l.ServerCPUSeconds
+		}
+	}
+	if sum == nil {
+		return nil
+	}
+	sum.CPUSeconds, sum.ServerCPUSeconds = round(sum.CPUSeconds, 3), round(sum.ServerCPUSeconds, 3)
+	if sum.ServerCPUSeconds > 0 {
+		sum.ShareOfServer = round(sum.CPUSeconds/sum.ServerCPUSeconds, 3)
+	}
+	if sum.Per > 0 {
+		sum.USPer = round(sum.CPUSeconds*1e6/float64(sum.Per), 2)
+	}
+	return sum
 }
 
 // roundSig rounds v to digits significant digits.
@@ -389,5 +431,6 @@ func (x *run) join(ctx context.Context) error {
 	if after := x.stats(ctx); before != nil && after != nil {
 		x.res.Server = usage(before, after, joined, "join")
 	}
+	x.res.Load = x.loadUsage(serverCPU(x.res.Server), joined, "join")
 	return nil
 }

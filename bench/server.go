@@ -89,7 +89,12 @@ type clusterOptions struct {
 	Env []string
 	// Dir holds the logs and the data.
 	Dir string
+	// KVMemory keeps the worker's records in memory instead of the file
+	// store a user runs.
+	KVMemory bool
 }
+
+func dataDir(dir string) string { return filepath.Join(dir, "data") }
 
 // startCluster starts the server processes and waits until every edge is
 // ready.
@@ -113,16 +118,13 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 		env = append(env,
 			"SB_LISTEN=127.0.0.1:"+strconv.Itoa(wsPort),
 			"SB_DEBUG_LISTEN=127.0.0.1:"+strconv.Itoa(dbgPort),
-			"SB_KV_MEMORY=true",
-			// The load comes from a few loopback addresses, thousands of
-			// connections from each: no per-address cap.
-			"SB_MAX_CONNS_PER_ADDR=0",
 		)
+		env = append(env, toolEnv(o.KVMemory)...)
 		if role != "" {
 			env = append(env, role)
 		}
 		if i == 0 {
-			env = append(env, "SB_DATA_DIR="+filepath.Join(o.Dir, "data"))
+			env = append(env, "SB_DATA_DIR="+dataDir(o.Dir))
 			if natsPort != 0 {
 				env = append(env, "SB_NATS_LISTEN=127.0.0.1:"+strconv.Itoa(natsPort))
 			}

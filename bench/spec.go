@@ -58,6 +58,8 @@ type Spec struct {
 	Hold time.Duration `json:"hold,omitempty"`
 	// Timeout bounds the setup and each phase.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// ReadBuffer is the read buffer of each load connection, in bytes.
+	ReadBuffer int `json:"readBuffer,omitempty"`
 }
 
 // withDefaults fills what the caller left out.
@@ -104,8 +106,23 @@ func (s Spec) withDefaults() Spec {
 	if s.Scenario == Fanout && s.Publishers <= 0 {
 		s.Publishers = publishersFor(s)
 	}
+	if s.ReadBuffer <= 0 {
+		s.ReadBuffer = defaultReadBuffer
+		if s.Scenario == P2P || s.Scenario == Fanout {
+			s.ReadBuffer = messageReadBuffer
+		}
+	}
 	return s
 }
+
+// A connection that receives messages reads through 16 KB: a member of a
+// busy channel finds dozens of frames queued on its socket and takes them in
+// one read, where 1 KB took a read for every few. Idle connections keep
+// gorilla's 4 KB, so that tens of thousands fit in a load process.
+const (
+	defaultReadBuffer = 4 << 10
+	messageReadBuffer = 16 << 10
+)
 
 // publishersFor picks enough publishers for the rate (for a search, for a
 // rate well above it), at most every member.

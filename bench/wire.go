@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // A run is split over load workers: child processes of the tool (or, in
@@ -30,6 +28,9 @@ type Job struct {
 	Prefix string `json:"prefix"`
 	// Deadline (Unix ns) is when the worker gives up and stops by itself.
 	Deadline int64 `json:"deadline"`
+	// CPUProfile, when set, is where a load process writes a CPU profile
+	// of itself.
+	CPUProfile string `json:"cpuProfile,omitempty"`
 }
 
 // Commands a worker obeys after it has reported ready.
@@ -66,12 +67,12 @@ type Message struct {
 // Report is what a worker measured: counters, first and last times of
 // kinds of events, latency histograms, and errors by kind.
 type Report struct {
-	Counts map[string]int64                  `json:"counts,omitempty"`
-	First  map[string]int64                  `json:"first,omitempty"` // Unix ns
-	Last   map[string]int64                  `json:"last,omitempty"`  // Unix ns
-	Hists  map[string]*hdrhistogram.Snapshot `json:"hists,omitempty"`
-	Errors map[string]int64                  `json:"errors,omitempty"`
-	Notes  []string                          `json:"notes,omitempty"`
+	Counts map[string]int64         `json:"counts,omitempty"`
+	First  map[string]int64         `json:"first,omitempty"` // Unix ns
+	Last   map[string]int64         `json:"last,omitempty"`  // Unix ns
+	Hists  map[string]*HistSnapshot `json:"hists,omitempty"`
+	Errors map[string]int64         `json:"errors,omitempty"`
+	Notes  []string                 `json:"notes,omitempty"`
 }
 
 // Names of counters, times and histograms.
@@ -157,27 +158,93 @@ func appendUnique(list []string, more ...string) []string {
 	return list
 }
 
-// counters are a worker's running counts, read by the progress reports.
+// A worker's counters and first/last times are sharded by connection and
+// indexed by a small number, not looked up by name: every delivery adds to
+// a counter and moves a time, from as many reader goroutines as there are
+// connections, and neither a map lookup nor a cache line that every core
+// writes belongs there. The shards are summed when a report is made.
+type counter int
+
+// The counters a worker keeps, and the names they are reported under.
+const (
+	kDialed counter = iota
+	kLoggedIn
+	kJoined
+	kFailed
+	kSent
+	kReceived
+	kSendOK
+	kSendErr
+	kEvents
+	kSettled
+	kLateFrame
+	kListMax
+	kNotice
+	nCounters
+)
+
+var counterNames = [nCounters]string{
+	kDialed: cDialed, kLoggedIn: cLoggedIn, kJoined: cJoined, kFailed: cFailed, kSent: cSent,
+	kReceived: cReceived, kSendOK: cSendOK, kSendErr: cSendErr, kEvents: cEvents, kSettled: cSettled,
+	kLateFrame: cLateFrame, kListMax: cListMax, kNotice: cNotice,
+}
+
+// nShards spreads the connections' writes; a power of two.
+const nShards = 8
+
+// shard is one share of the counts and times, padded so that two shards
+// never share a cache line.
+type shard struct {
+	n           [nCounters]atomic.Int64
+	first, last [nCounters]atomic.Int64 // Unix ns; 0 when unset
+	_           [64]byte
+}
+
+// counters are a worker's running counts and first and last times of kinds
+// of events; the progress reports read them while the readers write.
 type counters struct {
-	m map[string]*atomic.Int64 // made up front, never written after
+	s [nShards]shard
 }
 
-func newCounters() *counters {
-	c := &counters{m: map[string]*atomic.Int64{}}
-	for _, k := range []string{cDialed, cLoggedIn, cJoined, cFailed, cSent, cReceived, cSendOK, cSendErr, cEvents, cSettled, cLateFrame, cListMax} {
-		c.m[k] = new(atomic.Int64)
+func newCounters() *counters { return &counters{} }
+
+func (c *counters) on(i int) *shard { return &c.s[i&(nShards-1)] }
+
+// add adds to a counter (cold paths: one shard).
+func (c *counters) add(k counter, n int64) { c.s[0].n[k].Add(n) }
+
+// addOn adds to a counter in the shard of connection i.
+func (c *counters) addOn(i int, k counter, n int64) { c.on(i).n[k].Add(n) }
+
+func (c *counters) get(k counter) int64 {
+	if k == kListMax {
+		return c.s[0].n[k].Load()
 	}
-	return c
+	var v int64
+	for i := range c.s {
+		v += c.s[i].n[k].Load()
+	}
+	return v
 }
 
-// add adds to a counter made by newCounters.
-func (c *counters) add(k string, n int64) { c.m[k].Add(n) }
+// max raises a counter to v (kept in the first shard).
+func (c *counters) max(k counter, v int64) { atomicMax(&c.s[0].n[k], v) }
 
-func (c *counters) get(k string) int64 { return c.m[k].Load() }
+// markOn notes an event of kind k at t, in the shard of connection i.
+func (c *counters) markOn(i int, k counter, t time.Time) {
+	ns := t.UnixNano()
+	sh := c.on(i)
+	atomicMax(&sh.last[k], ns)
+	f := &sh.first[k]
+	for {
+		cur := f.Load()
+		if (cur != 0 && cur <= ns) || f.CompareAndSwap(cur, ns) {
+			return
+		}
+	}
+}
 
-// max raises a counter to v.
-func (c *counters) max(k string, v int64) {
-	a := c.m[k]
+func atomicMax(a *atomic.Int64, v int64) {
 	for {
 		cur := a.Load()
 		if v <= cur || a.CompareAndSwap(cur, v) {
@@ -187,19 +254,49 @@ func (c *counters) max(k string, v int64) {
 }
 
 func (c *counters) snapshot() map[string]int64 {
-	out := make(map[string]int64, len(c.m))
-	for k, v := range c.m {
-		if n := v.Load(); n != 0 {
-			out[k] = n
+	out := make(map[string]int64, nCounters)
+	for k := counter(0); k < nCounters; k++ {
+		if n := c.get(k); n != 0 {
+			out[counterNames[k]] = n
 		}
 	}
 	return out
 }
 
+// times returns the first and last times of the kinds of events marked.
+func (c *counters) times() (first, last map[string]int64) {
+	first, last = map[string]int64{}, map[string]int64{}
+	for k := counter(0); k < nCounters; k++ {
+		var f, l int64
+		for i := range c.s {
+			if v := c.s[i].first[k].Load(); v != 0 && (f == 0 || v < f) {
+				f = v
+			}
+			l = max(l, c.s[i].last[k].Load())
+		}
+		if f != 0 {
+			first[counterNames[k]], last[counterNames[k]] = f, l
+		}
+	}
+	return first, last
+}
+
 // reset zeroes the counters of a phase.
-func (c *counters) reset(keys ...string) {
-	for _, k := range keys {
-		c.m[k].Store(0)
+func (c *counters) reset(keys ...counter) {
+	for i := range c.s {
+		for _, k := range keys {
+			c.s[i].n[k].Store(0)
+		}
+	}
+}
+
+// resetTimes forgets every first and last time.
+func (c *counters) resetTimes() {
+	for i := range c.s {
+		for k := range c.s[i].first {
+			c.s[i].first[k].Store(0)
+			c.s[i].last[k].Store(0)
+		}
 	}
 }
 
@@ -235,46 +332,6 @@ func (e *errCounter) snapshot() map[string]int64 {
 		out[k] = v
 	}
 	return out
-}
-
-// marks keep the first and last time of kinds of events.
-type marks struct {
-	mu          sync.Mutex
-	first, last map[string]int64
-}
-
-func (m *marks) mark(k string, t time.Time) {
-	ns := t.UnixNano()
-	m.mu.Lock()
-	if m.first == nil {
-		m.first, m.last = map[string]int64{}, map[string]int64{}
-	}
-	if cur, ok := m.first[k]; !ok || ns < cur {
-		m.first[k] = ns
-	}
-	if ns > m.last[k] {
-		m.last[k] = ns
-	}
-	m.mu.Unlock()
-}
-
-func (m *marks) snapshot() (first, last map[string]int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	first, last = map[string]int64{}, map[string]int64{}
-	for k, v := range m.first {
-		first[k] = v
-	}
-	for k, v := range m.last {
-		last[k] = v
-	}
-	return first, last
-}
-
-func (m *marks) reset() {
-	m.mu.Lock()
-	m.first, m.last = nil, nil
-	m.mu.Unlock()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gorilla/websocket"
 
 	"github.com/switchboard-io/switchboard/protocol"
@@ -26,7 +25,6 @@ type worker struct {
 	emit    func(Message)
 	cnt     *counters
 	errs    errCounter
-	marks   marks
 	ph      atomic.Pointer[phaseHists]
 	dialers []*websocket.Dialer
 	handler *Handler
@@ -37,16 +35,41 @@ type worker struct {
 	conns []*Conn
 }
 
-// phaseHists are the histograms of the current phase, all made up front so
-// that the readers look them up without a lock.
-type phaseHists map[string]*Hist
+// The histograms a worker keeps, and the names they are reported under.
+type histKind int
 
-func newPhaseHists() *phaseHists {
-	m := phaseHists{}
-	for _, k := range []string{hConnect, hLogin, hLatency, hAck, hJoined, hSettled, hLag} {
-		m[k] = NewHist()
+const (
+	lConnect histKind = iota
+	lLogin
+	lLatency
+	lAck
+	lJoined
+	lSettled
+	lLag
+	nHists
+)
+
+var histNames = [nHists]string{
+	lConnect: hConnect, lLogin: hLogin, lLatency: hLatency, lAck: hAck,
+	lJoined: hJoined, lSettled: hSettled, lLag: hLag,
+}
+
+// phaseHists are the histograms of the current phase, sharded by
+// connection like the counters and made up front, so that the readers
+// record without a lock or a lookup.
+type phaseHists struct {
+	h [nShards][nHists]Hist
+}
+
+func newPhaseHists() *phaseHists { return &phaseHists{} }
+
+// merged is one histogram of every shard's values of kind k.
+func (p *phaseHists) merged(k histKind) *Hist {
+	m := NewHist()
+	for i := range p.h {
+		p.h[i][k].each(func(b int, n int64) { m.add(b, n) })
 	}
-	return &m
+	return m
 }
 
 // RunWorker runs one worker until its parent says finish, its commands end,
@@ -56,13 +79,13 @@ func RunWorker(ctx context.Context, job Job, cmds <-chan Command, emit func(Mess
 	defer cancel()
 	w := &worker{job: job, spec: job.Spec.withDefaults(), emit: emit, cnt: newCounters()}
 	w.ph.Store(newPhaseHists())
-	w.handler = &Handler{Event: w.onEvent, ChannelMsg: w.onChannelMsg}
+	w.handler = &Handler{Event: w.onEvent, Message: w.onMessage, SendOK: w.onSendOK}
 	srcs := job.SrcAddrs
 	if len(srcs) == 0 {
 		srcs = []string{""}
 	}
 	for _, s := range srcs {
-		w.dialers = append(w.dialers, newDialer(s))
+		w.dialers = append(w.dialers, newDialer(s, w.spec.ReadBuffer))
 	}
 	defer w.closeAll()
 
@@ -119,7 +142,8 @@ func (w *worker) progressLoop(ctx context.Context) func() {
 	return func() { cancel(); <-done }
 }
 
-func (w *worker) hist(k string) *Hist { return (*w.ph.Load())[k] }
+// hist is the histogram of kind k for connection i (cold paths: 0).
+func (w *worker) hist(i int, k histKind) *Hist { return &w.ph.Load().h[i&(nShards-1)][k] }
 
 func (w *worker) account(i int) string { return account(w.job.Prefix, i) }
 
@@ -153,7 +177,7 @@ func (w *worker) setup(ctx context.Context) {
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			w.cnt.add(cFailed, int64(n-k))
+			w.cnt.add(kFailed, int64(n-k))
 			w.errs.add("setup: not started before the timeout")
 			break
 		}
@@ -176,7 +200,7 @@ func (w *worker) setup(ctx context.Context) {
 	if w.spec.Scenario == Fanout {
 		// Let the join notifications of the setup drain before anything is
 		// measured.
-		w.waitQuiet(ctx, func() int64 { return w.cnt.get(cEvents) }, nil, time.Second, w.spec.Timeout)
+		w.waitQuiet(ctx, func() int64 { return w.cnt.get(kEvents) }, nil, time.Second, w.spec.Timeout)
 	}
 }
 
@@ -197,7 +221,7 @@ func (w *worker) open(ctx context.Context, i int, login, join bool) *Conn {
 		w.failed("dial", err)
 		return nil
 	}
-	w.cnt.add(cDialed, 1)
+	w.cnt.add(kDialed, 1)
 	if login {
 		ev, at, err := c.Call(ctx, w.loginReq(c), isAnswerTo(protocol.OpLogin))
 		if err == nil && ev.Ev != protocol.EvLoginSuccess {
@@ -208,9 +232,9 @@ func (w *worker) open(ctx context.Context, i int, login, join bool) *Conn {
 			c.Close()
 			return nil
 		}
-		w.cnt.add(cLoggedIn, 1)
-		w.hist(hConnect).Record(at.Sub(t0))
-		w.marks.mark(cLoggedIn, at)
+		w.cnt.add(kLoggedIn, 1)
+		w.hist(i, lConnect).Record(at.Sub(t0))
+		w.cnt.markOn(i, kLoggedIn, at)
 	}
 	if join {
 		r := &protocol.Request{Op: protocol.OpChannelJoin, ChannelID: channelName(w.job.Prefix)}
@@ -223,7 +247,7 @@ func (w *worker) open(ctx context.Context, i int, login, join bool) *Conn {
 			c.Close()
 			return nil
 		}
-		w.cnt.add(cJoined, 1)
+		w.cnt.add(kJoined, 1)
 	}
 	return c
 }
@@ -256,7 +280,7 @@ func eventError(ev *protocol.Event) error {
 }
 
 func (w *worker) failed(stage string, err error) {
-	w.cnt.add(cFailed, 1)
+	w.cnt.add(kFailed, 1)
 	w.errs.add(stage + ": " + classify(err))
 }
 
@@ -284,15 +308,16 @@ func classify(err error) string {
 
 // report is what the worker has measured since the phase began.
 func (w *worker) report() *Report {
-	r := &Report{Counts: w.cnt.snapshot(), Errors: w.errs.snapshot(), Hists: map[string]*hdrhistogram.Snapshot{}}
+	r := &Report{Counts: w.cnt.snapshot(), Errors: w.errs.snapshot(), Hists: map[string]*HistSnapshot{}}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		r.Counts[cCPU] = ru.Utime.Sec*1e6 + ru.Utime.Usec + ru.Stime.Sec*1e6 + ru.Stime.Usec
 	}
-	r.First, r.Last = w.marks.snapshot()
-	for k, h := range *w.ph.Load() {
-		if h.Count() > 0 {
-			r.Hists[k] = h.Export()
+	r.First, r.Last = w.cnt.times()
+	ph := w.ph.Load()
+	for k := histKind(0); k < nHists; k++ {
+		if h := ph.merged(k); h.Count() > 0 {
+			r.Hists[histNames[k]] = h.Export()
 		}
 	}
 	w.mu.Lock()

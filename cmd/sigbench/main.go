@@ -54,6 +54,7 @@ type flags struct {
 	jsonOut   bool
 	out       string
 	quiet     bool
+	runs      int
 	scenarios []string
 }
 
@@ -73,7 +74,10 @@ Scenarios:
   standard  a short set of all five (make bench)
 
 Without -url the tool starts Switchboard's embedded default itself, fresh for
-every run, with -edges edge processes on one NATS.
+every run, with its file-backed store (-kv memory: in memory), with -edges
+edge processes on one NATS. Every result says the configuration it
+measured and the load processes' own CPU beside the server's; -runs 3
+repeats each run and says whether the three agree within 15 %%.
 
 Flags:
 `)
@@ -87,6 +91,17 @@ Flags:
 	fs.StringVar(&o.Target.Cert, "cert", "", "app certificate: sign a v2 token for each account instead of -token")
 	fs.IntVar(&o.Edges, "edges", 1, "edge processes of a server the tool starts: 1 is the embedded default, more are edges on its NATS")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "server binary to start (a build of ./cmd/edge); default: this binary in its server role")
+	fs.Func("kv", "store of a server the tool starts: file (the embedded default's JetStream file store, as a user runs it) or memory (SB_KV_MEMORY=true) (default file)", func(s string) error {
+		switch s {
+		case "file":
+			o.KVMemory = false
+		case "memory":
+			o.KVMemory = true
+		default:
+			return fmt.Errorf("want file or memory")
+		}
+		return nil
+	})
 	fs.Func("server-env", "`KEY=VALUE` for the server processes the tool starts (repeatable)", func(s string) error {
 		if !strings.Contains(s, "=") {
 			return fmt.Errorf("want KEY=VALUE")
@@ -119,8 +134,11 @@ Flags:
 	fs.IntVar(&o.Procs, "procs", -1, "load processes (-1: one per 15,000 connections, at least 2; 0: in this process)")
 	fs.IntVar(&o.SrcAddrs, "src", 4, "loopback source addresses to spread connections over (127.0.0.2 upwards)")
 	fs.IntVar(&o.Concurrency, "concurrency", 100, "connections each load process sets up at once")
+	fs.IntVar(&f.base.ReadBuffer, "read-buffer", 0, "read buffer of each load connection in bytes (default 16384 for p2p and fanout, 4096 otherwise)")
+	fs.IntVar(&f.runs, "runs", 1, "run each scenario this many times and say whether the runs agree within 15 % on the headline figure")
 	fs.StringVar(&o.ProfileDir, "profile", "", "directory for CPU and heap profiles of the server processes")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 10, "length of each CPU profile")
+	fs.StringVar(&o.LoadProfileDir, "load-profile", "", "directory for a CPU profile of every load process (the tool's own cost)")
 	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "bound of one scenario run")
 	fs.DurationVar(&o.IdleWait, "idle", 0, "before each run, wait up to this long for the machine to be idle (other work on a shared machine skews the figures)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of tables")
@@ -128,6 +146,9 @@ Flags:
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if f.runs < 1 {
+		return nil, fmt.Errorf("-runs %d: want at least 1", f.runs)
 	}
 	f.scenarios = fs.Args()
 	if len(f.scenarios) == 0 {
@@ -150,7 +171,7 @@ func (f *flags) specs() []bench.Spec {
 	for _, sc := range f.scenarios {
 		if sc == "standard" {
 			for _, s := range standard {
-				s.P99Target, s.Steps, s.Settle, s.Timeout, s.MsgSize = f.base.P99Target, f.base.Steps, f.base.Settle, f.base.Timeout, f.base.MsgSize
+				s.P99Target, s.Steps, s.Settle, s.Timeout, s.MsgSize, s.ReadBuffer = f.base.P99Target, f.base.Steps, f.base.Settle, f.base.Timeout, f.base.MsgSize, f.base.ReadBuffer
 				out = append(out, s)
 			}
 			continue
@@ -207,12 +228,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if ctx.Err() != nil {
 			break
 		}
-		res := r.Run(ctx, s)
-		results = append(results, res)
-		failed = failed || res.Error != ""
-		if !f.jsonOut {
-			bench.WriteTable(stdout, []*bench.Result{res})
-		}
+		results = append(results, r.Repeat(ctx, s, f.runs, func(res *bench.Result) {
+			failed = failed || res.Error != ""
+			if !f.jsonOut {
+				bench.WriteTable(stdout, []*bench.Result{res})
+			}
+		})...)
 	}
 	if f.jsonOut || f.out != "" {
 		b, err := json.MarshalIndent(results, "", "  ")

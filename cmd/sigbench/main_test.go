@@ -47,6 +47,53 @@ func TestSpecs_P2PRateWithoutUsersGetsEnoughUsers(t *testing.T) {
 	}
 }
 
+func TestParse_StoreAndRuns(t *testing.T) {
+	f, err := parse([]string{"-kv", "memory", "-runs", "3", "p2p"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.opt.KVMemory || f.runs != 3 {
+		t.Errorf("-kv memory -runs 3: KVMemory %v, runs %d", f.opt.KVMemory, f.runs)
+	}
+	f, err = parse([]string{"p2p"}, &bytes.Buffer{})
+	if err != nil || f.opt.KVMemory || f.runs != 1 {
+		t.Errorf("defaults: KVMemory %v, runs %d (%v): want the file store, one run", f.opt.KVMemory, f.runs, err)
+	}
+	for _, bad := range [][]string{{"-kv", "disk", "p2p"}, {"-runs", "0", "p2p"}} {
+		if _, err := parse(bad, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestRun_RepeatsAndPrintsTheAgreement(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	args := []string{"-url", env.URL(0), "-app", testenv.App.ID, "-procs", "2", "-n", "4", "-settle", "10ms", "-q", "-runs", "2"}
+	var out, errb bytes.Buffer
+	if code := run(append(args, "-json", "connect"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+	}
+	var res []bench.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if len(res) != 2 || res[0].Run != 1 || res[1].Run != 2 || res[0].Agreement != nil || res[1].Agreement == nil || len(res[1].Agreement.Values) != 2 {
+		t.Fatalf("results %+v: want runs 1 and 2, the agreement on the second", res)
+	}
+	if l := res[1].Load; l == nil || l.Procs != 2 || l.CPUSeconds <= 0 || l.ServerCPUSeconds != -1 {
+		t.Errorf("load usage %+v: want 2 processes' CPU beside a server not measured", l)
+	}
+	out.Reset()
+	if code := run(append(args, "connect"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"run 1 of 2", "run 2 of 2", "configuration: a running server", "load CPU", "agreement of 2 runs on connections_per_s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestParse_RefusesUnknownScenarios(t *testing.T) {
 	if _, err := parse([]string{"connct"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "connct") {
 		t.Errorf("err = %v", err)
