@@ -43,6 +43,11 @@ type App struct {
 	ID           string
 	Certificate  string
 	AllowNoToken bool
+	// APISecret is the bearer secret of the app's server API
+	// (docs/server-api.md); empty means the API refuses every request
+	// for the app. It is redacted wherever the app is printed, as the
+	// certificate is.
+	APISecret string
 	// Webhook is where the app's events go (docs/webhooks.md); zero for none.
 	Webhook Webhook
 }
@@ -68,8 +73,25 @@ func (a App) CheckToken(account, tok string, now time.Time) (expiry int64, err e
 	return token.Verify(tok, a.ID, a.Certificate, account, now)
 }
 
-func (a App) shownCertificate() string {
-	if a.Certificate == "" {
+func (a App) shownCertificate() string { return shown(a.Certificate) }
+
+func (a App) shownAPISecret() string { return shown(a.APISecret) }
+
+// shownAPISecretField is the API secret as String (or, quoted, GoString)
+// prints it after label: nothing when there is none.
+func (a App) shownAPISecretField(label string, quote bool) string {
+	if a.APISecret == "" {
+		return ""
+	}
+	if quote {
+		return label + strconv.Quote(redacted)
+	}
+	return label + redacted
+}
+
+// shown is a secret as it is printed: redacted, or empty when unset.
+func shown(secret string) string {
+	if secret == "" {
 		return ""
 	}
 	return redacted
@@ -78,7 +100,7 @@ func (a App) shownCertificate() string {
 // String returns the app with its certificate redacted.
 func (a App) String() string {
 	return "{ID:" + a.ID + " Certificate:" + a.shownCertificate() +
-		" AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + a.shownWebhook() + "}"
+		" AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + a.shownAPISecretField(" APISecret:", false) + a.shownWebhook() + "}"
 }
 
 // shownWebhook is the webhook as String prints it: nothing when there is none.
@@ -93,7 +115,7 @@ func (a App) shownWebhook() string {
 func (a App) GoString() string {
 	return "apps.App{ID:" + strconv.Quote(a.ID) +
 		", Certificate:" + strconv.Quote(a.shownCertificate()) +
-		", AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + a.shownWebhook() + "}"
+		", AllowNoToken:" + strconv.FormatBool(a.AllowNoToken) + a.shownAPISecretField(", APISecret:", true) + a.shownWebhook() + "}"
 }
 
 // Format makes every verb redact. Without it, String and GoString would cover
@@ -117,6 +139,7 @@ func (a App) LogValue() slog.Value {
 		slog.String("id", a.ID),
 		slog.String("certificate", a.shownCertificate()),
 		slog.Bool("allowNoToken", a.AllowNoToken),
+		slog.String("apiSecret", a.shownAPISecret()),
 		slog.Any("webhook", a.Webhook),
 	)
 }
@@ -125,5 +148,5 @@ func (a App) LogValue() slog.Value {
 // not hand out its certificate. Loading reads its own file type, so this does
 // not get in its way; an App does not round-trip through JSON.
 func (a App) MarshalJSON() ([]byte, error) {
-	return json.Marshal(appJSON{ID: a.ID, Certificate: a.shownCertificate(), AllowNoToken: a.AllowNoToken, Webhook: a.Webhook})
+	return json.Marshal(appJSON{ID: a.ID, Certificate: a.shownCertificate(), AllowNoToken: a.AllowNoToken, APISecret: a.shownAPISecret(), Webhook: a.Webhook})
 }

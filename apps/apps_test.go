@@ -15,13 +15,15 @@ import (
 
 const secret = "c0ffee5ecret0c0ffee5ecret0c0ffee"
 
+const apiSecret = "a9i5ecret-a9i5ecret-a9i5ecret"
+
 var (
 	now    = time.Unix(1700000000, 0)
 	future = now.Add(time.Hour).Unix()
 )
 
 func TestApp_PrintingRedactsCertificate(t *testing.T) {
-	a := App{ID: "app1", Certificate: secret, AllowNoToken: true}
+	a := App{ID: "app1", Certificate: secret, AllowNoToken: true, APISecret: apiSecret}
 	var text, js bytes.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("loaded", "app", a)
 	slog.New(slog.NewJSONHandler(&js, nil)).Info("loaded", "app", a, slog.Any("ptr", &a))
@@ -52,15 +54,18 @@ func TestApp_PrintingRedactsCertificate(t *testing.T) {
 		if strings.Contains(out, secret) || strings.Contains(out, fmt.Sprintf("%x", secret)) {
 			t.Errorf("%s leaks the certificate: %s", name, out)
 		}
+		if strings.Contains(out, apiSecret) || strings.Contains(out, fmt.Sprintf("%x", apiSecret)) {
+			t.Errorf("%s leaks the API secret: %s", name, out)
+		}
 		if !strings.Contains(out, "app1") && name != "%x" && name != "%X" {
 			t.Errorf("%s lost the ID: %s", name, out)
 		}
 	}
 
-	if got, want := fmt.Sprint(a), "{ID:app1 Certificate:[redacted] AllowNoToken:true}"; got != want {
+	if got, want := fmt.Sprint(a), "{ID:app1 Certificate:[redacted] AllowNoToken:true APISecret:[redacted]}"; got != want {
 		t.Errorf("Sprint = %s, want %s", got, want)
 	}
-	if got, want := fmt.Sprintf("%#v", a), `apps.App{ID:"app1", Certificate:"[redacted]", AllowNoToken:true}`; got != want {
+	if got, want := fmt.Sprintf("%#v", a), `apps.App{ID:"app1", Certificate:"[redacted]", AllowNoToken:true, APISecret:"[redacted]"}`; got != want {
 		t.Errorf("%%#v = %s, want %s", got, want)
 	}
 	if !strings.Contains(text.String(), "app.certificate=[redacted]") || !strings.Contains(text.String(), "app.id=app1") {
@@ -70,7 +75,7 @@ func TestApp_PrintingRedactsCertificate(t *testing.T) {
 
 func TestApp_PrintingShowsMissingCertificate(t *testing.T) {
 	got := fmt.Sprint(DevApp())
-	if want := "{ID:switchboard-dev Certificate: AllowNoToken:true}"; got != want {
+	if want := "{ID:switchboard-dev Certificate: AllowNoToken:true APISecret:[redacted]}"; got != want {
 		t.Errorf("Sprint = %s, want %s", got, want)
 	}
 }

@@ -19,6 +19,8 @@ const (
 	EnvAppID           = "SB_APP_ID"
 	EnvAppCertificate  = "SB_APP_CERTIFICATE"
 	EnvAppAllowNoToken = "SB_APP_ALLOW_NO_TOKEN"
+	// EnvAppAPISecret is that app's server API secret (docs/server-api.md).
+	EnvAppAPISecret = "SB_APP_API_SECRET"
 )
 
 // appsFile is the JSON file's shape.
@@ -33,6 +35,7 @@ type appJSON struct {
 	ID           string  `json:"id"`
 	Certificate  string  `json:"certificate"`
 	AllowNoToken bool    `json:"allowNoToken"`
+	APISecret    string  `json:"apiSecret,omitempty"`
 	Webhook      Webhook `json:"webhook"`
 }
 
@@ -95,11 +98,12 @@ func Load(getenv func(string) string) (*Registry, error) {
 // SB_APP_ID is unset.
 func fromEnv(getenv func(string) string) (a App, ok bool, err error) {
 	id, cert, allow := getenv(EnvAppID), getenv(EnvAppCertificate), getenv(EnvAppAllowNoToken)
+	secret := getenv(EnvAppAPISecret)
 	if id == "" {
-		if cert != "" || allow != "" || getenv(EnvAppWebhookURL) != "" || getenv(EnvAppWebhookSecret) != "" {
+		if cert != "" || allow != "" || secret != "" || getenv(EnvAppWebhookURL) != "" || getenv(EnvAppWebhookSecret) != "" {
 			// Say so rather than ignore it: the operator meant to configure
 			// an app and would otherwise find logins failing.
-			return App{}, false, fmt.Errorf("apps: %s, %s or %s is set but %s is not", EnvAppCertificate, EnvAppAllowNoToken, EnvAppWebhookURL, EnvAppID)
+			return App{}, false, fmt.Errorf("apps: %s, %s, %s or %s is set but %s is not", EnvAppCertificate, EnvAppAllowNoToken, EnvAppAPISecret, EnvAppWebhookURL, EnvAppID)
 		}
 		return App{}, false, nil
 	}
@@ -112,7 +116,7 @@ func fromEnv(getenv func(string) string) (a App, ok bool, err error) {
 		return App{}, false, fmt.Errorf("apps: %s must be true, false, 1 or 0, not %q", EnvAppAllowNoToken, allow)
 	}
 	wh, err := webhookFromEnv(getenv)
-	return App{ID: id, Certificate: cert, AllowNoToken: allowNoToken, Webhook: wh}, err == nil, err
+	return App{ID: id, Certificate: cert, AllowNoToken: allowNoToken, APISecret: secret, Webhook: wh}, err == nil, err
 }
 
 // readFile decodes the apps file strictly: a misspelt "allowNoToken" must

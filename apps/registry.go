@@ -19,7 +19,11 @@ const DevAppID = "switchboard-dev"
 // DevApp is the development app: no certificate, logins with NoToken only.
 // It lets a fresh checkout run with no configuration; WithDevApp adds it.
 // Never use it where anyone but you can reach the server.
-func DevApp() App { return App{ID: DevAppID, AllowNoToken: true} }
+func DevApp() App { return App{ID: DevAppID, AllowNoToken: true, APISecret: DevAPISecret} }
+
+// DevAPISecret is the development app's server API secret. It is public:
+// the development default listens on loopback only.
+const DevAPISecret = "switchboard-dev-secret"
 
 // Registry is a fixed set of apps, keyed by ID. It is not changed after it is
 // built, so it is safe for concurrent use.
@@ -103,11 +107,21 @@ func validate(a App) error {
 		// make every token fail with no clue why.
 		return errors.New("certificate has leading or trailing white space")
 	}
+	if strings.TrimSpace(a.APISecret) != a.APISecret {
+		return errors.New("API secret has leading or trailing white space")
+	}
+	if a.APISecret != "" && len(a.APISecret) < MinAPISecret {
+		return fmt.Errorf("API secret shorter than %d bytes", MinAPISecret)
+	}
 	if a.Certificate == "" && !a.AllowNoToken {
 		return fmt.Errorf("no certificate and %s not allowed, so no one could log in", NoToken)
 	}
 	return validateWebhook(a.Webhook)
 }
+
+// MinAPISecret is the shortest API secret an app may have: a secret that
+// guards every account of the app must not be guessable.
+const MinAPISecret = 16
 
 var errEmptyID = errors.New("empty app ID")
 

@@ -233,31 +233,41 @@ func (s *Server) publishChannelMsg(sess *session, r *protocol.Request) {
 			return
 		}
 	}
+	s.sendToChannel(ch, sess.account, &chanSend{sess: sess, req: *r})
+}
+
+// sendToChannel publishes p's message to ch, which this edge follows, from
+// account from, within the channel's rate and unless the edge is behind on
+// the channel. p learns the outcome when the message comes back
+// (chansend.go) or fails.
+func (s *Server) sendToChannel(ch *channel, from string, p *chanSend) {
+	r := &p.req
 	ch.mu.Lock()
 	limit := ch.msgLimit()
 	ok := ch.rate.allow(time.Now(), limit)
 	ch.mu.Unlock()
 	if !ok {
-		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over the channel's %d messages per second", limit)))
+		p.settle(protocol.Errorf(protocol.KindRateLimited, "over the channel's %d messages per second", limit))
 		return
 	}
 	if ch.overloaded() {
 		// Refused before it is published: a message reported failed is
 		// never delivered, and the backlog stops growing.
 		s.Metrics.ChannelShed()
-		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "not sent: the server is overloaded; send it again later")))
+		p.settle(protocol.Errorf(protocol.KindRateLimited, "not sent: the server is overloaded; send it again later"))
 		return
 	}
 	data, err := json.Marshal(protocol.Event{
-		Ev: protocol.EvMessageChannelReceive, ChannelID: r.ChannelID, Account: sess.account, Msg: r.Msg,
+		Ev: protocol.EvMessageChannelReceive, ChannelID: r.ChannelID, Account: from, Msg: r.Msg,
 	})
 	if err != nil {
-		sess.deliverEvent(protocol.FailureEvent(r, err))
+		p.settle(err)
 		return
 	}
-	tok := s.trackChannelSend(sess, r, ch)
+	p.ch = ch
+	tok := s.trackSend(p)
 	m := &nats.Msg{Subject: ch.key.subject(), Data: data, Header: nats.Header{
-		protocol.HdrFrom: []string{sess.account},
+		protocol.HdrFrom: []string{from},
 		protocol.HdrEdge: []string{s.cfg.ID},
 		hdrChanMsg:       []string{tok},
 	}}

@@ -25,11 +25,28 @@ import (
 const hdrChanMsg = "Sb-Msg"
 
 type chanSend struct {
-	sess  *session
-	req   protocol.Request
-	ch    *channel
-	start time.Time
-	timer *time.Timer
+	sess *session
+	// notify, when set, takes the outcome instead of sess (the server
+	// API's sends, serverapi.go).
+	notify func(error)
+	req    protocol.Request
+	ch     *channel
+	start  time.Time
+	timer  *time.Timer
+}
+
+// settle hands the outcome (nil: delivered) of a channel message to
+// whoever sent it.
+func (p *chanSend) settle(err error) {
+	if p.notify != nil {
+		p.notify(err)
+		return
+	}
+	if err != nil {
+		p.sess.deliverEvent(protocol.FailureEvent(&p.req, err))
+		return
+	}
+	p.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: p.req.MsgID})
 }
 
 // maxChanSendWait bounds a channel message's wait for its return, however
@@ -44,8 +61,8 @@ type chanSends struct {
 	extended uint64 // waits started again because the channel was behind
 }
 
-// track registers a channel message of sess and returns its token.
-func (s *Server) trackChannelSend(sess *session, r *protocol.Request, ch *channel) string {
+// trackSend registers a channel message to p.ch and returns its token.
+func (s *Server) trackSend(p *chanSend) string {
 	cs := &s.chanSends
 	cs.mu.Lock()
 	cs.next++
@@ -53,7 +70,7 @@ func (s *Server) trackChannelSend(sess *session, r *protocol.Request, ch *channe
 	if cs.pending == nil {
 		cs.pending = map[string]*chanSend{}
 	}
-	p := &chanSend{sess: sess, req: *r, ch: ch, start: time.Now()}
+	p.start = time.Now()
 	cs.pending[tok] = p
 	p.timer = time.AfterFunc(s.cfg.MessageTimeout, func() { s.channelSendTimedOut(tok, p) })
 	cs.mu.Unlock()
@@ -74,7 +91,7 @@ func (s *Server) channelSendTimedOut(tok string, p *chanSend) {
 		s.chanSends.mu.Unlock()
 	}
 	if p := s.takeChannelSend(tok); p != nil {
-		p.sess.deliverEvent(protocol.FailureEvent(&p.req, protocol.ErrTimeout))
+		p.settle(protocol.ErrTimeout)
 	}
 }
 
@@ -93,14 +110,14 @@ func (s *Server) takeChannelSend(tok string) *chanSend {
 // channelSendBack settles a channel message of this edge's that came back.
 func (s *Server) channelSendBack(tok string) {
 	if p := s.takeChannelSend(tok); p != nil {
-		p.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: p.req.MsgID})
+		p.settle(nil)
 	}
 }
 
 // failChannelSend settles a channel message that could not be published.
 func (s *Server) failChannelSend(tok string, err error) {
 	if p := s.takeChannelSend(tok); p != nil {
-		p.sess.deliverEvent(protocol.FailureEvent(&p.req, err))
+		p.settle(err)
 	}
 }
 

@@ -28,7 +28,11 @@ const hdrRefused = "Sb-Refused"
 const noResponderRetries = 5
 
 type pendingSend struct {
-	sess    *session
+	sess *session
+	// app is the sender's app; notify, when set, takes the outcome
+	// instead of sess (the server API's sends, serverapi.go).
+	app     string
+	notify  func(error)
 	req     protocol.Request
 	subject string
 	frame   []byte
@@ -87,7 +91,11 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, err))
 		return
 	}
-	ps := &pendingSend{sess: sess, req: *r, subject: subjects.User(sess.app, r.Account), frame: frame}
+	p.start(&pendingSend{sess: sess, app: sess.app, req: *r, subject: subjects.User(sess.app, r.Account), frame: frame})
+}
+
+// start tracks ps and publishes it, failing it after MessageTimeout.
+func (p *peerSender) start(ps *pendingSend) {
 	p.mu.Lock()
 	p.next++
 	tok := p.prefix + strconv.FormatUint(p.next, 10)
@@ -95,7 +103,7 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 	p.mu.Unlock()
 	ps.timer = time.AfterFunc(p.srv.cfg.MessageTimeout, func() {
 		if ps := p.take(tok); ps != nil {
-			ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.ErrTimeout))
+			ps.settle(protocol.ErrTimeout)
 		}
 	})
 	p.publish(tok, ps)
@@ -105,7 +113,7 @@ func (p *peerSender) publish(tok string, ps *pendingSend) {
 	m := &nats.Msg{Subject: ps.subject, Reply: tok, Data: ps.frame}
 	if err := p.srv.nc.PublishMsg(m); err != nil {
 		if ps := p.take(tok); ps != nil {
-			ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.Errorf(protocol.KindUnavailable, "the service is unreachable")))
+			ps.settle(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
 		}
 	}
 }
@@ -141,19 +149,19 @@ func (p *peerSender) onReply(m *nats.Msg) {
 		return
 	}
 	if m.Header.Get(hdrRefused) != "" {
-		ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.Errorf(protocol.KindNotFound, "peer is offline")))
+		ps.settle(protocol.Errorf(protocol.KindNotFound, "peer is offline"))
 		return
 	}
-	ps.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: ps.req.MsgID})
+	ps.settle(nil)
 }
 
 func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 	ctx, cancel := context.WithTimeout(p.srv.ctx, p.srv.cfg.RequestTimeout)
 	defer cancel()
-	_, _, err := p.srv.store.Session(ctx, ps.sess.app, ps.req.Account)
+	_, _, err := p.srv.store.Session(ctx, ps.app, ps.req.Account)
 	if errors.Is(err, kv.ErrNotFound) || ps.tries >= noResponderRetries {
 		if ps := p.take(tok); ps != nil {
-			ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, protocol.Errorf(protocol.KindNotFound, "peer is offline")))
+			ps.settle(protocol.Errorf(protocol.KindNotFound, "peer is offline"))
 		}
 		return
 	}
@@ -163,6 +171,19 @@ func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 	case <-ctx.Done():
 	}
 	p.publish(tok, ps)
+}
+
+// settle hands the outcome (nil: delivered) of a peer message to whoever sent it.
+func (ps *pendingSend) settle(err error) {
+	if ps.notify != nil {
+		ps.notify(err)
+		return
+	}
+	if err != nil {
+		ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, err))
+		return
+	}
+	ps.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: ps.req.MsgID})
 }
 
 // refuse answers a peer message that no session here can take.

@@ -114,6 +114,7 @@ func New(store *kv.Store, bus Publisher, registry Apps, cfg Config, log *slog.Lo
 	s.registerChannels()
 	s.registerUsers()
 	s.registerInvites()
+	s.registerServerAPI()
 	return s
 }
 

@@ -14,6 +14,9 @@ type Call struct {
 	// edge makes on the user's behalf (logout, disconnect, kick).
 	Reason int     `json:"reason,omitempty"`
 	Req    Request `json:"req"`
+	// API holds the parameters of the server API's own operations
+	// (serverapi.go); an edge never sets it for a client's request.
+	API *APIArgs `json:"api,omitempty"`
 }
 
 // Reply is a worker's answer to a Call: the events for the caller, in order,
