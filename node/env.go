@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/switchboard-io/switchboard/api"
 	"github.com/switchboard-io/switchboard/apps"
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/handlers"
@@ -36,6 +37,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MetricsListen: getenv("SB_METRICS_LISTEN"),
 		HealthListen:  getenv("SB_HEALTH_LISTEN"),
 		DebugListen:   getenv("SB_DEBUG_LISTEN"),
+		APIListen:     getenv("SB_API_LISTEN"),
 		EdgeConfig:    edge.DefaultConfig(),
 		WorkerConfig:  handlers.DefaultConfig(),
 	}
@@ -87,6 +89,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = dur
 		}
+	}
+	if cfg.API.Rate, err = intVar(getenv, "SB_API_RATE", api.DefaultRate); err != nil {
+		return cfg, err
+	}
+	if cfg.API.Rate < 1 {
+		return cfg, fmt.Errorf("SB_API_RATE must be at least 1 request per second")
 	}
 	cfg.EdgeConfig.ID = getenv("SB_EDGE_ID")
 	if err := pageVars(getenv, &cfg); err != nil {

@@ -2,12 +2,15 @@ package node
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/switchboard-io/switchboard/api"
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/metrics"
 )
@@ -39,6 +42,38 @@ func (n *Node) serveAux(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// serveAPI starts the server API's listener, beside the edge it sends
+// through.
+func (n *Node) serveAPI(cfg Config, log *slog.Logger) error {
+	if cfg.APIListen == "" {
+		return nil
+	}
+	if n.Edge == nil || cfg.Apps == nil {
+		return errors.New("the server API (SB_API_LISTEN) needs an edge and configured apps")
+	}
+	ac := cfg.API
+	ac.Edge, ac.Apps, ac.Log = n.Edge, cfg.Apps, log.With("part", "api")
+	ac.UserRate = cfg.EdgeConfig.UserRate
+	addr, err := n.listen(cfg.APIListen, api.New(ac).Handler())
+	if err != nil {
+		return fmt.Errorf("server API address %s (SB_API_LISTEN): %w", cfg.APIListen, err)
+	}
+	n.APIAddr = addr
+	return nil
+}
+
+// APIURL is the server API's base URL, or "" when it is off.
+func (n *Node) APIURL() string {
+	if n.APIAddr == nil {
+		return ""
+	}
+	addr := n.APIAddr.String()
+	if tcp, ok := n.APIAddr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		addr = fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+	}
+	return "http://" + addr
 }
 
 // listen serves h on addr until Close, and says where.

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard-io/switchboard/api"
 	"github.com/switchboard-io/switchboard/apps"
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/handlers"
@@ -63,6 +64,12 @@ type Config struct {
 	// DebugListen serves /debug/stats and /debug/pprof/ on this address
 	// (benchmarks, profiling); off when empty. Keep it on loopback.
 	DebugListen string
+	// APIListen serves the server API (docs/server-api.md) on this
+	// address; off when empty. It needs an edge and the apps.
+	APIListen string
+	// API adjusts the server API: its rate per app, its webhook tester.
+	// Edge, Apps, UserRate and Log are filled in by Start.
+	API api.Config
 
 	// Demo serves the demo page at /demo/ on the edge (package demo,
 	// docs/demo.md); FromEnv turns it on for the embedded default only.
@@ -100,6 +107,8 @@ type Node struct {
 	deliverer *webhooks.Deliverer
 	// DemoURL is the demo page's address, or empty when it is off.
 	DemoURL string
+	// APIAddr is where the server API is served (APIListen), or nil.
+	APIAddr net.Addr
 
 	cancel   context.CancelFunc
 	serveErr chan error
@@ -258,6 +267,9 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		go func() { n.serveErr <- n.Edge.Serve(n.listener) }()
 	}
 	if err := n.serveAux(cfg); err != nil {
+		return nil, err
+	}
+	if err := n.serveAPI(cfg, log); err != nil {
 		return nil, err
 	}
 	if cfg.DebugListen != "" {

@@ -41,6 +41,15 @@ func main() {
 		if n.DemoURL != "" {
 			fmt.Printf("  demo page: %s (open it in two windows; SB_DEMO=false turns it off)\n", n.DemoURL)
 		}
+		if u := n.APIURL(); u != "" {
+			fmt.Printf("  server API: %s/api/v1/apps/<app ID>/… (docs/server-api.md)\n", u)
+			if dev, ok := cfg.Apps.Lookup(apps.DevAppID); ok && dev.APISecret == apps.DevAPISecret {
+				fmt.Printf("    try: curl -H 'Authorization: Bearer %s' -d '{\"accounts\":[\"alice\"]}' %s/api/v1/apps/%s/online\n", apps.DevAPISecret, u, apps.DevAppID)
+				if tcp, ok := n.APIAddr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+					fmt.Printf("  warning: the server API listens on %s, reachable from other hosts, with the development app's public secret\n", n.APIAddr)
+				}
+			}
+		}
 	})
 	if err != nil {
 		log.Error("edge failed", "err", err)

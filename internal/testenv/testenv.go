@@ -22,7 +22,7 @@ import (
 
 // App is the app every test environment configures: it has a certificate,
 // and accepts _no_need_token too.
-var App = apps.App{ID: "testapp", Certificate: "0123456789abcdef0123456789abcdef", AllowNoToken: true}
+var App = apps.App{ID: "testapp", Certificate: "0123456789abcdef0123456789abcdef", AllowNoToken: true, APISecret: "testapp-api-secret"}
 
 // StrictApp refuses _no_need_token.
 var StrictApp = apps.App{ID: "strictapp", Certificate: "fedcba9876543210fedcba9876543210"}
@@ -37,6 +37,10 @@ type Options struct {
 	// Metrics serves each edge's Prometheus metrics on a loopback port of
 	// its own (Env.MetricsURL).
 	Metrics bool
+	// API serves each edge's server API on a loopback port of its own
+	// (Env.APIURL); APIConfig adjusts it.
+	API       bool
+	APIConfig func(*node.Config)
 }
 
 // Env is a running Switchboard.
@@ -46,6 +50,9 @@ type Env struct {
 	Workers []*node.Node
 	Apps    *apps.Registry
 }
+
+// APIURL is the server API's base URL on edge i (Options.API).
+func (e *Env) APIURL(i int) string { return e.Edges[i].APIURL() }
 
 // URL is the WebSocket URL of edge i.
 func (e *Env) URL(i int) string { return e.Edges[i].WebSocketURL() }
@@ -128,6 +135,12 @@ func Start(t testing.TB, o Options) *Env {
 		}
 		if o.Metrics {
 			nc.MetricsListen = "127.0.0.1:0"
+		}
+		if o.API {
+			nc.APIListen, nc.Apps = "127.0.0.1:0", reg
+			if o.APIConfig != nil {
+				o.APIConfig(&nc)
+			}
 		}
 		env.Edges = append(env.Edges, start(t, nc))
 	}
