@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/switchboard-io/switchboard/internal/tokencli"
 	"github.com/switchboard-io/switchboard/token"
 )
 
@@ -21,7 +21,7 @@ const (
 	exitUsage   = 2
 )
 
-const envCert = "SB_APP_CERTIFICATE"
+const envCert = tokencli.EnvCert
 
 const usageText = `Usage:
   sbtoken -app ID -account NAME [-ttl 24h] [-version 1|2] [-cert-file PATH]
@@ -102,35 +102,17 @@ func runAt(args []string, getenv func(string) string, stdout, stderr io.Writer, 
 	if *ttl > 0 {
 		expiry = now.Add(*ttl).Unix()
 	}
-	switch *version {
-	case token.V1:
-		fmt.Fprintln(stdout, token.GenerateV1(*app, cert, *account, expiry))
-	case token.V2:
-		fmt.Fprintln(stdout, token.GenerateV2(*app, cert, *account, expiry))
-	default:
-		return usageErr("-version must be 1 or 2")
+	tok, err := tokencli.Make(*version, *app, cert, *account, expiry)
+	if err != nil {
+		return usageErr("-%v", err)
 	}
+	fmt.Fprintln(stdout, tok)
 	return exitOK
 }
 
-// certificate reads the certificate from path if given, else from the
-// environment. White space around it is dropped, as a file written by an
-// editor or echo ends in a newline.
+// certificate reads the certificate from -cert-file or the environment.
 func certificate(path string, getenv func(string) string) (string, error) {
-	src := "$" + envCert
-	cert := getenv(envCert)
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("reading -cert-file: %w", err)
-		}
-		src, cert = "-cert-file "+path, string(b)
-	}
-	cert = strings.TrimSpace(cert)
-	if cert == "" {
-		return "", fmt.Errorf("no certificate: %s is empty (set $%s or pass -cert-file)", src, envCert)
-	}
-	return cert, nil
+	return tokencli.Certificate("-cert-file", path, getenv)
 }
 
 // check prints whether tok is valid. Its messages come from package token,
