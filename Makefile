@@ -11,7 +11,7 @@ BIN := bin
 run:
 	@echo "building $(BIN)/edge (a first build downloads the modules it needs, which takes a minute or two)"
 	@$(GO) build -o $(BIN)/edge ./cmd/edge
-	@SB_API_LISTEN="$${SB_API_LISTEN-127.0.0.1:7401}" exec $(BIN)/edge
+	@SB_API_LISTEN="$${SB_API_LISTEN-127.0.0.1:7402}" exec $(BIN)/edge
 
 ## test: the whole test suite, with the race detector, and the memory bounds without it (what CI runs);
 ## installs the C++ SDK's Debian packages and Chromium (the demo page's browser test) first when they are missing

@@ -43,7 +43,7 @@ const (
 )
 
 // defaultURL is where make run serves the API.
-const defaultURL = "http://127.0.0.1:7401"
+const defaultURL = "http://127.0.0.1:7402"
 
 const usageText = `Usage: sbctl [flags] COMMAND [ARGS]
 
