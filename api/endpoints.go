@@ -176,7 +176,7 @@ func (s *Server) online(ctx context.Context, rq *request) (any, error) {
 			return nil, err
 		}
 	}
-	reply, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIOnline}, &protocol.APIArgs{Accounts: body.Accounts})
+	reply, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.APIOnline}, &protocol.APIArgs{Accounts: body.Accounts})
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (s *Server) members(ctx context.Context, rq *request) (any, error) {
 	if offset < 0 {
 		return nil, protocol.Errorf(protocol.KindInvalid, "offset must be 0 or more")
 	}
-	reply, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIMembers, ChannelID: channel},
+	reply, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.APIMembers, ChannelID: channel},
 		&protocol.APIArgs{Offset: offset, Limit: limit})
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func (s *Server) channelAttrs(ctx context.Context, rq *request) (any, error) {
 	if err := checkName("channel", channel); err != nil {
 		return nil, err
 	}
-	reply, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIChannelAttrs, ChannelID: channel}, nil)
+	reply, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.APIChannelAttrs, ChannelID: channel}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func (s *Server) setChannelAttr(ctx context.Context, rq *request) (any, error) {
 	if len(body.Value) > protocol.MaxChanAttrBytes {
 		return nil, protocol.Errorf(protocol.KindTooLarge, "value is over %d bytes", protocol.MaxChanAttrBytes)
 	}
-	_, err = s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIChannelSetAttr, ChannelID: channel, Name: name, Value: body.Value}, nil)
+	_, err = s.call(ctx, rq, "", protocol.Request{Op: protocol.APIChannelSetAttr, ChannelID: channel, Name: name, Value: body.Value}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +281,7 @@ func (s *Server) delChannelAttr(ctx context.Context, rq *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIChannelDelAttr, ChannelID: channel, Name: name}, nil)
+	_, err = s.call(ctx, rq, "", protocol.Request{Op: protocol.APIChannelDelAttr, ChannelID: channel, Name: name}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ func (s *Server) clearChannelAttrs(ctx context.Context, rq *request) (any, error
 	if err := checkName("channel", channel); err != nil {
 		return nil, err
 	}
-	_, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIChannelClearAttr, ChannelID: channel}, nil)
+	_, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.APIChannelClearAttr, ChannelID: channel}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +373,7 @@ func (s *Server) kick(ctx context.Context, rq *request) (any, error) {
 	if len(body.Reason) > protocol.MaxKickReason {
 		return nil, protocol.Errorf(protocol.KindTooLarge, "reason is over %d bytes", protocol.MaxKickReason)
 	}
-	_, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.OpAPIKick, Account: account}, &protocol.APIArgs{Reason: body.Reason})
+	_, err := s.call(ctx, rq, "", protocol.Request{Op: protocol.APIKick, Account: account}, &protocol.APIArgs{Reason: body.Reason})
 	if e := (*protocol.Error)(nil); errors.As(err, &e) && e.Kind == protocol.KindNotFound {
 		return nil, protocol.Coded(protocol.KindNotFound, protocol.LogoutAlready, e.Msg)
 	}

@@ -55,9 +55,9 @@ func TestTracing_APIRequestIsOneTraceWithTheWorkers(t *testing.T) {
 			switch s.Name {
 			case "api POST /online":
 				apiSpan = s
-			case "edge " + protocol.OpAPIOnline:
+			case "edge " + protocol.APIOnline:
 				edgeSpan = s
-			case "worker " + protocol.OpAPIOnline:
+			case "worker " + protocol.APIOnline:
 				workerSpan = s
 			}
 		}

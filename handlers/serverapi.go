@@ -17,19 +17,19 @@ import (
 
 // registerServerAPI adds the server API's handlers.
 func (s *Service) registerServerAPI() {
-	s.handlers[protocol.OpAPIOnline] = s.apiOnline
-	s.handlers[protocol.OpAPIMembers] = s.apiMembers
-	s.handlers[protocol.OpAPIChannelAttrs] = s.apiChannelAttrs
-	s.handlers[protocol.OpAPIChannelSetAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
+	s.handlers[protocol.APIOnline] = s.apiOnline
+	s.handlers[protocol.APIMembers] = s.apiMembers
+	s.handlers[protocol.APIChannelAttrs] = s.apiChannelAttrs
+	s.handlers[protocol.APIChannelSetAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
 		return &protocol.Reply{}, s.setChannelAttr(ctx, c.App, asBackend, c.Req.ChannelID, c.Req.Name, c.Req.Value)
 	}
-	s.handlers[protocol.OpAPIChannelDelAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
+	s.handlers[protocol.APIChannelDelAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
 		return &protocol.Reply{}, s.delChannelAttr(ctx, c.App, asBackend, c.Req.ChannelID, c.Req.Name)
 	}
-	s.handlers[protocol.OpAPIChannelClearAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
+	s.handlers[protocol.APIChannelClearAttr] = func(ctx context.Context, c *protocol.Call) (*protocol.Reply, error) {
 		return &protocol.Reply{}, s.clearChannelAttr(ctx, c.App, asBackend, c.Req.ChannelID)
 	}
-	s.handlers[protocol.OpAPIKick] = s.apiKick
+	s.handlers[protocol.APIKick] = s.apiKick
 }
 
 // apiArgs returns the call's API parameters, never nil.

@@ -1,27 +1,28 @@
 package protocol
 
 // The server API (package api, docs/server-api.md) calls the workers with
-// operations of its own. They are not in Known, so an edge refuses them from
-// a client ("unknown operation"); only the API sets Call.API.
+// operations of its own. They are not client requests (hence not named
+// Op…, nor in docs/protocol.md) and not in Known, so an edge refuses them
+// from a client ("unknown operation"); only the API sets Call.API.
 const (
-	// OpAPIOnline answers the online status of APIArgs.Accounts: one
+	// APIOnline answers the online status of APIArgs.Accounts: one
 	// onQueryUserStatusResult per account, in the order asked.
-	OpAPIOnline = "apiOnline"
-	// OpAPIMembers answers a page of a channel's members (APIArgs.Offset,
+	APIOnline = "apiOnline"
+	// APIMembers answers a page of a channel's members (APIArgs.Offset,
 	// APIArgs.Limit) as one onChannelUserList whose N is the member count.
-	OpAPIMembers = "apiChannelMembers"
-	// OpAPIChannelAttrs answers a channel's attributes, one
+	APIMembers = "apiChannelMembers"
+	// APIChannelAttrs answers a channel's attributes, one
 	// onChannelAttrUpdated each, in name order.
-	OpAPIChannelAttrs = "apiChannelAttrs"
-	// OpAPIChannelSetAttr, OpAPIChannelDelAttr and OpAPIChannelClearAttr
+	APIChannelAttrs = "apiChannelAttrs"
+	// APIChannelSetAttr, APIChannelDelAttr and APIChannelClearAttr
 	// write a channel's attributes as the app's backend: no membership is
 	// needed, and the members hear of it as of any member's write.
-	OpAPIChannelSetAttr   = "apiChannelSetAttr"
-	OpAPIChannelDelAttr   = "apiChannelDelAttr"
-	OpAPIChannelClearAttr = "apiChannelClearAttr"
-	// OpAPIKick ends the session of Req.Account with onLogout(LogoutOther),
+	APIChannelSetAttr   = "apiChannelSetAttr"
+	APIChannelDelAttr   = "apiChannelDelAttr"
+	APIChannelClearAttr = "apiChannelClearAttr"
+	// APIKick ends the session of Req.Account with onLogout(LogoutOther),
 	// after onError(APIArgs.Reason) when a reason is given.
-	OpAPIKick = "apiKick"
+	APIKick = "apiKick"
 )
 
 // MaxAPIOnline is how many accounts one online-status query may name.
