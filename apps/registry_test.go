@@ -150,6 +150,13 @@ func TestLoad(t *testing.T) {
 		{"empty list", file(`{"apps":[]}`), "no apps in the file", nil},
 		{"empty file", file(``), "unexpected end of JSON", nil},
 		{"not an object", file(`["` + secret + `"]`), "has the wrong type", nil},
+		{"API secret in the file", file(`{"apps":[{"id":"a","certificate":"c","apiSecret":"` + apiSecret + `"}]}`), "",
+			[]App{{ID: "a", Certificate: "c", APISecret: apiSecret}}},
+		{"API secret from the env", map[string]string{EnvAppID: "e", EnvAppCertificate: "c", EnvAppAPISecret: apiSecret}, "",
+			[]App{{ID: "e", Certificate: "c", APISecret: apiSecret}}},
+		{"env API secret without ID", map[string]string{EnvAppAPISecret: apiSecret}, "SB_APP_ID is not", nil},
+		{"short API secret", file(`{"apps":[{"id":"a","certificate":"c","apiSecret":"a9i5ecret"}]}`), "API secret shorter than 16 bytes", nil},
+		{"API secret with newline", file(`{"apps":[{"id":"a","certificate":"c","apiSecret":"` + apiSecret + `\n"}]}`), "API secret has leading or trailing white space", nil},
 		{"certificate with newline", file(`{"apps":[{"id":"a","certificate":"` + secret + `\n"}]}`), `(ID "a"): certificate has leading or trailing white space`, nil},
 	}
 	for _, tt := range tests {
@@ -157,7 +164,7 @@ func TestLoad(t *testing.T) {
 			r, err := Load(func(k string) string { return tt.env[k] })
 			checkErr(t, err, tt.wantErr)
 			if err != nil {
-				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "31415926535") {
+				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "31415926535") || strings.Contains(err.Error(), "a9i5ecret") {
 					t.Errorf("error %q contains a certificate", err)
 				}
 				return
