@@ -35,19 +35,7 @@ type chanSend struct {
 	timer  *time.Timer
 }
 
-// settle hands the outcome (nil: delivered) of a channel message to
-// whoever sent it.
-func (p *chanSend) settle(err error) {
-	if p.notify != nil {
-		p.notify(err)
-		return
-	}
-	if err != nil {
-		p.sess.deliverEvent(protocol.FailureEvent(&p.req, err))
-		return
-	}
-	p.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: p.req.MsgID})
-}
+func (p *chanSend) settle(err error) { settleSend(p.sess, &p.req, p.notify, err) }
 
 // maxChanSendWait bounds a channel message's wait for its return, however
 // far behind its channel is, in MessageTimeouts.

@@ -174,16 +174,20 @@ func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 }
 
 // settle hands the outcome (nil: delivered) of a peer message to whoever sent it.
-func (ps *pendingSend) settle(err error) {
-	if ps.notify != nil {
-		ps.notify(err)
-		return
+func (ps *pendingSend) settle(err error) { settleSend(ps.sess, &ps.req, ps.notify, err) }
+
+// settleSend tells a message's sender its outcome: notify when set (the
+// server API), else the session, with onMessageSendSuccess or the failure
+// callback.
+func settleSend(sess *session, req *protocol.Request, notify func(error), err error) {
+	switch {
+	case notify != nil:
+		notify(err)
+	case err != nil:
+		sess.deliverEvent(protocol.FailureEvent(req, err))
+	default:
+		sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: req.MsgID})
 	}
-	if err != nil {
-		ps.sess.deliverEvent(protocol.FailureEvent(&ps.req, err))
-		return
-	}
-	ps.sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: ps.req.MsgID})
 }
 
 // refuse answers a peer message that no session here can take.

@@ -69,11 +69,16 @@ func (n *Node) APIURL() string {
 	if n.APIAddr == nil {
 		return ""
 	}
-	addr := n.APIAddr.String()
-	if tcp, ok := n.APIAddr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		addr = fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+	return "http://" + dialable(n.APIAddr)
+}
+
+// dialable is a listening address as a client on this host dials it:
+// loopback for an unspecified IP.
+func dialable(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("127.0.0.1:%d", tcp.Port)
 	}
-	return "http://" + addr
+	return a.String()
 }
 
 // listen serves h on addr until Close, and says where.

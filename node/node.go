@@ -132,10 +132,7 @@ func (n *Node) WebSocketURL() string {
 	if n.Addr == nil {
 		return ""
 	}
-	addr := n.Addr.String()
-	if tcp, ok := n.Addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		addr = fmt.Sprintf("127.0.0.1:%d", tcp.Port)
-	}
+	addr := dialable(n.Addr)
 	return "ws://" + addr + "/ws"
 }
 
