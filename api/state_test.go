@@ -1,12 +1,17 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard-io/switchboard/api"
 	"github.com/switchboard-io/switchboard/internal/testenv"
+	"github.com/switchboard-io/switchboard/node"
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
@@ -216,5 +221,47 @@ func TestWebhookTest_WithoutWebhooksIs404(t *testing.T) {
 	a := apiClient(env, 0).do(t, "POST", "/webhooks/test", nil).want(t, 404, 0)
 	if a.errorText() != "webhooks are not configured for this app" {
 		t.Fatalf("error %q", a.errorText())
+	}
+}
+
+// testerFunc is a WebhookTester of a test: the webhooks package provides
+// the real one.
+type testerFunc func(ctx context.Context, appID string) (string, error)
+
+func (f testerFunc) Test(ctx context.Context, appID string) (string, error) { return f(ctx, appID) }
+
+// The API hands the test to the app's WebhookTester and answers its event
+// ID; a tester's failure is a generic 500 whose text stays in the log.
+func TestWebhookTest_AnswersTheEventIDAndHidesFailures(t *testing.T) {
+	var asked []string
+	var mu sync.Mutex
+	env := startAPI(t, testenv.Options{APIConfig: func(c *node.Config) {
+		c.API.Webhooks = testerFunc(func(_ context.Context, appID string) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, appID)
+			switch len(asked) {
+			case 1:
+				return "evt-0001", nil
+			case 2:
+				return "", api.ErrNoWebhooks
+			}
+			return "", errors.New("dial tcp 10.0.0.7:443: connection refused (token=hunter2)")
+		})
+	}})
+	c := apiClient(env, 0)
+	a := c.do(t, "POST", "/webhooks/test", nil).want(t, 200, 0)
+	if want := `{"eventId":"evt-0001"}` + "\n"; a.raw != want {
+		t.Fatalf("answer %s", a.raw)
+	}
+	c.do(t, "POST", "/webhooks/test", nil).want(t, 404, 0)
+	a = c.do(t, "POST", "/webhooks/test", nil).want(t, 500, 0)
+	if want := `{"error":"internal error"}` + "\n"; a.raw != want {
+		t.Fatalf("a failure leaks: %s", a.raw)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(asked, []string{testenv.App.ID, testenv.App.ID, testenv.App.ID}) {
+		t.Fatalf("tester asked for %v", asked)
 	}
 }
