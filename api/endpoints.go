@@ -134,6 +134,9 @@ func (s *Server) sendPeer(ctx context.Context, rq *request) (any, error) {
 	if e := (*protocol.Error)(nil); errors.As(err, &e) && e.Kind == protocol.KindNotFound {
 		return MessageResponse{Result: ResultOffline}, nil
 	}
+	if errors.Is(err, protocol.ErrTimeout) {
+		return nil, protocol.Errorf(protocol.KindTimeout, "the receiving client did not acknowledge the message in time; it may or may not have it")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -411,6 +414,8 @@ func (s *Server) token(_ context.Context, rq *request) (any, error) {
 		return nil, protocol.Errorf(protocol.KindInvalid, "give ttl or expires, not both")
 	case body.Expires < 0:
 		return nil, protocol.Errorf(protocol.KindInvalid, "expires must be a Unix time in seconds")
+	case body.Expires > 0 && body.Expires <= s.cfg.Now().Unix():
+		return nil, protocol.Errorf(protocol.KindInvalid, "expires is in the past")
 	case body.Expires > 0:
 		expires = body.Expires
 	case body.TTL == nil:

@@ -84,3 +84,20 @@ func TestChannelMessage_SpecialChannelIsRefused(t *testing.T) {
 	env := startAPI(t, testenv.Options{})
 	apiClient(env, 0).do(t, "POST", "/channels/_agora_user_online/messages", map[string]string{"msg": "x"}).want(t, 409, protocol.SendMessageOther)
 }
+
+// A receiver that reads the message and never acknowledges it: the API
+// answers 504 with 401, as the client's sender would get
+// onMessageSendError(401), after the edge's MessageTimeout (3 s here).
+func TestPeerMessage_UnacknowledgedIs504With401(t *testing.T) {
+	env := startAPI(t, testenv.Options{})
+	raw := testenv.Dial(t, env.URL(1))
+	raw.Login("mute")
+	a := apiClient(env, 0).do(t, "POST", "/users/mute/messages", map[string]string{"msg": "are you there?"}).want(t, 504, protocol.SendMessageTimeout)
+	if !strings.Contains(a.errorText(), "acknowledge") {
+		t.Fatalf("error %q", a.errorText())
+	}
+	// It did reach the connection; only the acknowledgement is missing.
+	if ev := raw.Expect(protocol.EvMessageInstantReceive); ev.Msg != "are you there?" || !ev.Ack {
+		t.Fatalf("the receiver got %+v", ev)
+	}
+}

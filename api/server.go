@@ -227,7 +227,9 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, op string, err
 		s.cfg.Log.Warn("server API request failed", "trace", sbotel.TraceID(ctx), "err", err)
 		body = errorBody{Error: "the service is unavailable; try again"}
 	case protocol.KindTimeout:
-		body.Error = "no answer in time; try again"
+		if e == protocol.ErrTimeout {
+			body.Error = "no answer in time; try again"
+		}
 	}
 	writeJSON(w, status, body)
 }

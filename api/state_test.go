@@ -209,6 +209,8 @@ func TestToken_LogsIn(t *testing.T) {
 		t.Fatalf("expires = %v", a.body["expires"])
 	}
 	c.do(t, "POST", "/users/dave/token", map[string]any{"version": 3}).want(t, 400, protocol.WrongParam)
+	c.do(t, "POST", "/users/dave/token", map[string]any{"expires": 1000}).want(t, 400, protocol.WrongParam)
+	c.do(t, "POST", "/users/dave/token", map[string]any{"expires": 1893456000, "ttl": 60}).want(t, 400, protocol.WrongParam)
 	c.do(t, "POST", "/users/"+api.SystemAccount+"/token", nil).want(t, 400, protocol.WrongParam)
 
 	// The development app has no certificate: no tokens.
