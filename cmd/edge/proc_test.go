@@ -193,7 +193,7 @@ func repoRoot(t *testing.T) string {
 func embeddedEnv(dir string) []string {
 	return []string{
 		"NATS_URL=", "SB_APP_ID=", "SB_APPS_FILE=", "SB_NATS_LISTEN=",
-		"SB_LISTEN=127.0.0.1:0", "SB_DATA_DIR=" + dir,
+		"SB_LISTEN=127.0.0.1:0", "SB_DATA_DIR=" + dir, "SB_API_LISTEN=127.0.0.1:0",
 	}
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -37,6 +39,7 @@ func TestMakeRun_SaysItBuildsAndCtrlCExitsZero(t *testing.T) {
 		t.Errorf("first line of make run = %q, want it to say that it is building", first)
 	}
 	devLogin(t, url, "alice")
+	checkPrintedAPICall(t, p.waitLine(t, "try: curl", time.Minute))
 	p.signalGroup(t, syscall.SIGINT)
 	// make itself gets the SIGINT too and, once the server has exited,
 	// ends by it as every make does (the shell says 130, silently). What
@@ -53,6 +56,32 @@ func TestMakeRun_SaysItBuildsAndCtrlCExitsZero(t *testing.T) {
 	}
 	if w := p.warnings(); len(w) > 0 {
 		t.Errorf("a clean stop logged warnings:\n%s", strings.Join(w, "\n"))
+	}
+}
+
+// checkPrintedAPICall makes the server API call that make run prints
+// ("try: curl -H '…' -d '…' URL") and checks that it says alice is online.
+func checkPrintedAPICall(t *testing.T, line string) {
+	t.Helper()
+	parts := strings.Split(line, "'")
+	fields := strings.Fields(line)
+	if len(parts) < 5 || len(fields) == 0 {
+		t.Fatalf("printed API call %q", line)
+	}
+	req, err := http.NewRequest("POST", fields[len(fields)-1], strings.NewReader(parts[3]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, value, _ := strings.Cut(parts[1], ": ")
+	req.Header.Set(name, value)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if want := `{"accounts":[{"account":"alice","online":true}]}` + "\n"; resp.StatusCode != 200 || string(body) != want {
+		t.Fatalf("the printed API call answered %d %s, want 200 %s", resp.StatusCode, body, want)
 	}
 }
 
