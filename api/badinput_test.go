@@ -138,8 +138,8 @@ func TestRateLimits(t *testing.T) {
 	c := apiClient(env, 0)
 
 	// Per sender: 20 messages from alice at once, 5 a second.
-	codes := burst(t, 20, func() answer {
-		return c.do(t, "POST", "/users/bob/messages", map[string]string{"from": "alice", "msg": "m"})
+	codes := burst(t, 20, func() (answer, error) {
+		return c.send("POST", "/users/bob/messages", map[string]string{"from": "alice", "msg": "m"})
 	})
 	if codes[200] == 0 || codes[429] == 0 || codes[200]+codes[429] != 20 {
 		t.Fatalf("per-sender burst: %v", codes)
@@ -154,7 +154,7 @@ func TestRateLimits(t *testing.T) {
 	}
 
 	// Per app: 100 reads at once, 40 a second.
-	codes = burst(t, 100, func() answer { return c.do(t, "GET", "/users/bob/attrs", nil) })
+	codes = burst(t, 100, func() (answer, error) { return c.send("GET", "/users/bob/attrs", nil) })
 	if codes[429] == 0 || codes[200]+codes[429] != 100 {
 		t.Fatalf("per-app burst: %v", codes)
 	}
@@ -163,7 +163,7 @@ func TestRateLimits(t *testing.T) {
 
 // burst runs n calls at once and counts their statuses, checking that each
 // 429 carries a code and a text.
-func burst(t *testing.T, n int, call func() answer) map[int]int {
+func burst(t *testing.T, n int, call func() (answer, error)) map[int]int {
 	t.Helper()
 	var mu sync.Mutex
 	codes := map[int]int{}
@@ -172,7 +172,11 @@ func burst(t *testing.T, n int, call func() answer) map[int]int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := call()
+			a, err := call()
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			codes[a.status]++

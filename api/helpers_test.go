@@ -3,11 +3,11 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/protocol"
@@ -24,9 +24,10 @@ func apiClient(env *testenv.Env, edge int) client {
 
 // answer is an HTTP answer: its status and its JSON body.
 type answer struct {
-	status int
-	body   map[string]any
-	raw    string
+	status      int
+	body        map[string]any
+	raw         string
+	contentType string
 }
 
 // path is the app's URL of p, whose segments are escaped by the caller.
@@ -34,9 +35,23 @@ func (c client) url(p string) string {
 	return c.base + "/api/v1/apps/" + url.PathEscape(c.app) + p
 }
 
-// do sends body (marshalled unless it is a string) and reads the answer.
+// do sends body (marshalled unless it is a string) and reads the answer,
+// failing the test if there is none. Only the test's goroutine calls it;
+// others call send.
 func (c client) do(t testing.TB, method, p string, body any) answer {
 	t.Helper()
+	a, err := c.send(method, p, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, p, err)
+	}
+	if ct := a.contentType; ct != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", method, p, ct)
+	}
+	return a
+}
+
+// send is do that returns its failure.
+func (c client) send(method, p string, body any) (answer, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -45,13 +60,13 @@ func (c client) do(t testing.TB, method, p string, body any) answer {
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
-			t.Fatal(err)
+			return answer{}, err
 		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequest(method, c.url(p), rd)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	if c.secret != "" {
 		req.Header.Set("Authorization", "Bearer "+c.secret)
@@ -59,21 +74,18 @@ func (c client) do(t testing.TB, method, p string, body any) answer {
 	hc := &http.Client{Timeout: 2 * testenv.WaitTimeout}
 	resp, err := hc.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
-	a := answer{status: resp.StatusCode, raw: string(data)}
+	a := answer{status: resp.StatusCode, raw: string(data), contentType: resp.Header.Get("Content-Type")}
 	if err := json.Unmarshal(data, &a.body); err != nil {
-		t.Fatalf("%s %s: %d, body not JSON: %q", method, p, resp.StatusCode, data)
+		return a, fmt.Errorf("%d, body not JSON: %q", resp.StatusCode, data)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("%s %s: Content-Type %q", method, p, ct)
-	}
-	return a
+	return a, nil
 }
 
 // want fails unless the answer has status and, when code is not 0, that
@@ -117,5 +129,3 @@ func joined(t *testing.T, env *testenv.Env, edge int, account, channel string) *
 	u.Wait(t, protocol.EvChannelJoined, testenv.Channel(channel))
 	return u
 }
-
-var _ = time.Second

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-io/switchboard/api"
+	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/protocol"
 )
@@ -99,5 +100,39 @@ func TestPeerMessage_UnacknowledgedIs504With401(t *testing.T) {
 	// It did reach the connection; only the acknowledgement is missing.
 	if ev := raw.Expect(protocol.EvMessageInstantReceive); ev.Msg != "are you there?" || !ev.Ack {
 		t.Fatalf("the receiver got %+v", ev)
+	}
+}
+
+// The guarantee is a client's: a message to an account whose connection
+// dropped waits for its client to come back, and is answered delivered
+// once the resumed client has acknowledged it, never offline.
+func TestPeerMessage_WaitsForAReconnectingClient(t *testing.T) {
+	env := startAPI(t, testenv.Options{Edge: func(c *edge.Config) { c.MessageTimeout = testenv.WaitTimeout }})
+	proxy := testenv.NewProxy(t, env.URL(0))
+	alice := testenv.NewUser(t, "alice", proxy.URL())
+	alice.Login(testenv.App.ID, "alice", "_no_need_token", 0, "")
+	alice.Wait(t, protocol.EvLoginSuccess)
+
+	proxy.Refuse(true)
+	proxy.Drop()
+	alice.Wait(t, protocol.EvReconnecting)
+	answered := make(chan answer, 1)
+	go func() {
+		a, err := apiClient(env, 1).send("POST", "/users/alice/messages", map[string]string{"msg": "while you were away"})
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- a
+	}()
+	proxy.Refuse(false)
+	alice.Wait(t, protocol.EvReconnected)
+	alice.Wait(t, protocol.EvMessageInstantReceive, testenv.Msg("while you were away"))
+	a := <-answered
+	a.want(t, 200, 0)
+	if a.body["result"] != api.ResultDelivered {
+		t.Fatalf("result %v, want delivered", a.body["result"])
+	}
+	if n := alice.Count(protocol.EvMessageInstantReceive); n != 1 {
+		t.Fatalf("alice got the message %d times", n)
 	}
 }
