@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/internal/testenv"
@@ -187,4 +188,36 @@ func burst(t *testing.T, n int, call func() (answer, error)) map[int]int {
 	}
 	wg.Wait()
 	return codes
+}
+
+// A channel's own rate (_sendmsg_limit) holds for the API's messages, as
+// for the clients': over it is 429 with 400, and nothing is sent.
+func TestRateLimits_ChannelRateHoldsForTheAPI(t *testing.T) {
+	env := startAPI(t, testenv.Options{})
+	bob := joined(t, env, 1, "bob", "busy")
+	c := apiClient(env, 0)
+	c.do(t, "PUT", "/channels/busy/attrs/_sendmsg_limit", map[string]string{"value": "3"}).want(t, 200, 0)
+	bob.Wait(t, protocol.EvChannelAttrUpdated, func(e protocol.Event) bool { return e.Name == "_sendmsg_limit" })
+
+	codes := burst(t, 15, func() (answer, error) {
+		return c.send("POST", "/channels/busy/messages", map[string]string{"msg": "burst"})
+	})
+	if codes[200] == 0 || codes[429] == 0 || codes[200]+codes[429] != 15 {
+		t.Fatalf("channel burst: %v", codes)
+	}
+	t.Logf("a burst of 15 into a channel of 3/s: %v", codes)
+	// A last message once the second is over (a refused one is not sent):
+	// bob gets the channel's messages in order, so when it arrives, so
+	// have all the burst's that were sent.
+	deadline := time.Now().Add(testenv.WaitTimeout)
+	for c.do(t, "POST", "/channels/busy/messages", map[string]string{"msg": "last"}).status == 429 {
+		if time.Now().After(deadline) {
+			t.Fatal("the channel's rate never let another message through")
+		}
+		time.Sleep(50 * time.Millisecond) // the rate's window is a second
+	}
+	bob.Wait(t, protocol.EvMessageChannelReceive, testenv.Msg("last"))
+	if n := bob.Count(protocol.EvMessageChannelReceive, testenv.Msg("burst")); n != codes[200] {
+		t.Fatalf("bob got %d of the burst, the API sent %d", n, codes[200])
+	}
 }
