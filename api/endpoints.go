@@ -15,24 +15,25 @@ import (
 	"github.com/switchboard-io/switchboard/token"
 )
 
-// routes is every endpoint. Each names the client operation whose codes
-// its errors carry, so that a 413 on a message says 1005 as the client's
-// onMessageSendError would.
+// routes is every endpoint. The message routes name the client operation
+// whose codes their errors carry (400 a message not sent, 401 not
+// acknowledged, as onMessageSendError says); the others carry the general
+// codes (1004, 1005, 1001).
 func (s *Server) routes() []route {
 	return []route{
 		{"POST", Prefix + "/users/{account}/messages", protocol.OpMessageInstantSend, s.sendPeer},
 		{"POST", Prefix + "/channels/{channel}/messages", protocol.OpMessageChannelSendForce, s.sendChannel},
-		{"POST", Prefix + "/online", protocol.OpQueryUserStatus, s.online},
-		{"GET", Prefix + "/channels/{channel}/members", protocol.OpChannelQueryUserNum, s.members},
-		{"GET", Prefix + "/channels/{channel}/attrs", protocol.OpChannelSetAttr, s.channelAttrs},
-		{"PUT", Prefix + "/channels/{channel}/attrs/{name}", protocol.OpChannelSetAttr, s.setChannelAttr},
-		{"DELETE", Prefix + "/channels/{channel}/attrs/{name}", protocol.OpChannelDelAttr, s.delChannelAttr},
-		{"DELETE", Prefix + "/channels/{channel}/attrs", protocol.OpChannelClearAttr, s.clearChannelAttrs},
-		{"GET", Prefix + "/users/{account}/attrs", protocol.OpGetUserAttrAll, s.userAttrs},
-		{"PUT", Prefix + "/users/{account}/attrs/{name}", protocol.OpSetAttr, s.setUserAttr},
-		{"DELETE", Prefix + "/users/{account}/attrs/{name}", protocol.OpSetAttr, s.delUserAttr},
-		{"POST", Prefix + "/users/{account}/kick", protocol.OpLogout, s.kick},
-		{"POST", Prefix + "/users/{account}/token", protocol.OpLogin, s.token},
+		{"POST", Prefix + "/online", "", s.online},
+		{"GET", Prefix + "/channels/{channel}/members", "", s.members},
+		{"GET", Prefix + "/channels/{channel}/attrs", "", s.channelAttrs},
+		{"PUT", Prefix + "/channels/{channel}/attrs/{name}", "", s.setChannelAttr},
+		{"DELETE", Prefix + "/channels/{channel}/attrs/{name}", "", s.delChannelAttr},
+		{"DELETE", Prefix + "/channels/{channel}/attrs", "", s.clearChannelAttrs},
+		{"GET", Prefix + "/users/{account}/attrs", "", s.userAttrs},
+		{"PUT", Prefix + "/users/{account}/attrs/{name}", "", s.setUserAttr},
+		{"DELETE", Prefix + "/users/{account}/attrs/{name}", "", s.delUserAttr},
+		{"POST", Prefix + "/users/{account}/kick", "", s.kick},
+		{"POST", Prefix + "/users/{account}/token", "", s.token},
 		{"POST", Prefix + "/webhooks/test", "", s.webhookTest},
 	}
 }
