@@ -5,47 +5,50 @@ import (
 	"time"
 )
 
-// limiter counts events per key in one-second windows from each key's
-// first event, as an edge counts a user's messages.
+// limiter keeps a token bucket per key, as an edge does for a user's and a
+// channel's messages (edge/rate.go): it refills at the limit's rate and
+// holds one second's worth, so a caller under the limit on average is not
+// refused for catching up after a pause, and a sustained excess is.
 type limiter struct {
-	mu  sync.Mutex
-	win map[string]*window
+	mu      sync.Mutex
+	buckets map[string]*bucket
 }
 
-type window struct {
-	start time.Time
-	n     int
+type bucket struct {
+	tokens float64
+	last   time.Time
 }
 
-// sweepAt is how many keys the limiter holds before it forgets the idle.
+// sweepAt is how many keys the limiter holds before it forgets those whose
+// buckets have refilled (idle for a second or more).
 const sweepAt = 10000
 
-// allow reports whether one more event of key fits under limit per second.
-func (l *limiter) allow(key string, limit int) bool {
+// allow reports whether one more event of key fits under rate per second,
+// and takes its token if it does.
+func (l *limiter) allow(key string, rate int) bool {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.win == nil {
-		l.win = map[string]*window{}
+	if l.buckets == nil {
+		l.buckets = map[string]*bucket{}
 	}
-	w := l.win[key]
-	if w == nil {
-		if len(l.win) >= sweepAt {
-			for k, v := range l.win {
-				if now.Sub(v.start) >= time.Second {
-					delete(l.win, k)
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= sweepAt {
+			for k, v := range l.buckets {
+				if now.Sub(v.last) >= time.Second {
+					delete(l.buckets, k)
 				}
 			}
 		}
-		w = &window{start: now}
-		l.win[key] = w
+		b = &bucket{tokens: float64(rate), last: now}
+		l.buckets[key] = b
 	}
-	if now.Sub(w.start) >= time.Second {
-		w.start, w.n = now, 0
-	}
-	if w.n >= limit {
+	b.tokens = min(b.tokens+now.Sub(b.last).Seconds()*float64(rate), float64(rate))
+	b.last = now
+	if b.tokens < 1 {
 		return false
 	}
-	w.n++
+	b.tokens--
 	return true
 }

@@ -35,6 +35,8 @@ type chanSend struct {
 	timer  *time.Timer
 }
 
+// settle hands the outcome (nil: delivered) of a channel message to
+// whoever sent it.
 func (p *chanSend) settle(err error) { settleSend(p.sess, &p.req, p.notify, err) }
 
 // maxChanSendWait bounds a channel message's wait for its return, however
