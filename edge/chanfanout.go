@@ -97,7 +97,13 @@ type setting struct {
 	rev uint64
 }
 
-type observer struct{ t *time.Timer }
+type observer struct {
+	t *time.Timer
+	// ready is closed once the channel's limits are known here: a force
+	// send waits for it, so that none passes at the default rate while
+	// the first one reads them.
+	ready chan struct{}
+}
 
 // isSpecial reports whether name is one of the special channels, which follow
 // a feed subject instead of their own.

@@ -286,12 +286,14 @@ func (s *Server) observe(app, name string) (*channel, error) {
 		return nil, err
 	}
 	ch.mu.Lock()
-	if ch.observer != nil && ch.observer.t.Reset(s.cfg.ObserveLinger) {
+	if o := ch.observer; o != nil && o.t.Reset(s.cfg.ObserveLinger) {
 		ch.mu.Unlock()
 		s.releaseChannel(ch) // the observer holds a reference already
+		<-o.ready
 		return ch, nil
 	}
-	o := &observer{}
+	o := &observer{ready: make(chan struct{})}
+	defer close(o.ready)
 	o.t = time.AfterFunc(s.cfg.ObserveLinger, func() {
 		ch.mu.Lock()
 		if ch.observer == o {
