@@ -165,6 +165,7 @@ func (s *Service) apiKick(ctx context.Context, c *protocol.Call) (*protocol.Repl
 		return nil, err
 	}
 	s.leaveAll(ctx, c.App, account, uc.Channels, protocol.LeaveChannelLogout)
+	s.emitLogout(ctx, c.App, account, protocol.LogoutOther)
 	s.presence(ctx, c.App, account, false)
 	return &protocol.Reply{}, nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchboard-io/switchboard/api"
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/metrics"
+	"github.com/switchboard-io/switchboard/webhooks"
 )
 
 // serveAux starts the side listeners: Prometheus metrics, and health for a
@@ -56,12 +58,27 @@ func (n *Node) serveAPI(cfg Config, log *slog.Logger) error {
 	ac := cfg.API
 	ac.Edge, ac.Apps, ac.Log = n.Edge, cfg.Apps, log.With("part", "api")
 	ac.UserRate = cfg.EdgeConfig.UserRate
+	if ac.Webhooks == nil && n.Events != nil {
+		ac.Webhooks = webhookTester{n.Events}
+	}
 	addr, err := n.listen(cfg.APIListen, api.New(ac).Handler())
 	if err != nil {
 		return fmt.Errorf("server API address %s (SB_API_LISTEN): %w", cfg.APIListen, err)
 	}
 	n.APIAddr = addr
 	return nil
+}
+
+// webhookTester publishes the server API's webhook tests through the
+// process's event writer, telling the API which apps have no webhook.
+type webhookTester struct{ events *webhooks.Emitter }
+
+func (w webhookTester) Test(ctx context.Context, appID string) (string, error) {
+	id, err := w.events.Test(ctx, appID)
+	if errors.Is(err, webhooks.ErrNoWebhook) || errors.Is(err, webhooks.ErrUnknownApp) {
+		return "", api.ErrNoWebhooks
+	}
+	return id, err
 }
 
 // APIURL is the server API's base URL, or "" when it is off.
