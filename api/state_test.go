@@ -2,14 +2,19 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard-io/switchboard/api"
+	"github.com/switchboard-io/switchboard/apps"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/node"
 	"github.com/switchboard-io/switchboard/protocol"
@@ -265,5 +270,55 @@ func TestWebhookTest_AnswersTheEventIDAndHidesFailures(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Equal(asked, []string{testenv.App.ID, testenv.App.ID, testenv.App.ID}) {
 		t.Fatalf("tester asked for %v", asked)
+	}
+}
+
+// With the app's webhook configured, the webhook test and a kick reach a
+// real receiver through the workers' deliveries: the test event with the
+// ID the API answered, the kick as a logout with code 100.
+func TestWebhookTest_ReachesTheAppsReceiver(t *testing.T) {
+	events := make(chan map[string]any, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err == nil {
+			events <- ev
+		}
+	}))
+	t.Cleanup(recv.Close)
+	hook := apps.App{ID: "hookapp", AllowNoToken: true, APISecret: "hookapp-api-secret",
+		Webhook: apps.Webhook{URL: recv.URL, Secret: "hookapp-webhook-secret"}}
+	env := startAPI(t, testenv.Options{Apps: []apps.App{hook}})
+	c := client{base: env.APIURL(1), app: hook.ID, secret: hook.APISecret}
+
+	a := c.do(t, "POST", "/webhooks/test", nil).want(t, 200, 0)
+	id, _ := a.body["eventId"].(string)
+	if id == "" {
+		t.Fatalf("answer %s", a.raw)
+	}
+	waitEvent(t, events, func(ev map[string]any) bool { return ev["id"] == id && ev["type"] == "webhook.test" })
+
+	raw := testenv.Dial(t, env.URL(0))
+	raw.Send(protocol.Request{Op: protocol.OpLogin, AppID: hook.ID, Account: "mallory", Token: apps.NoToken})
+	raw.Expect(protocol.EvLoginSuccess)
+	c.do(t, "POST", "/users/mallory/kick", nil).want(t, 200, 0)
+	raw.Expect(protocol.EvLogout)
+	waitEvent(t, events, func(ev map[string]any) bool {
+		return ev["type"] == apps.EventLogout && ev["account"] == "mallory" && ev["code"] == float64(protocol.LogoutOther)
+	})
+}
+
+// waitEvent waits for a delivered event that match accepts.
+func waitEvent(t *testing.T, events <-chan map[string]any, match func(map[string]any) bool) {
+	t.Helper()
+	deadline := time.After(testenv.WaitTimeout)
+	for {
+		select {
+		case ev := <-events:
+			if match(ev) {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the receiver did not get the event")
+		}
 	}
 }

@@ -41,6 +41,8 @@ type Options struct {
 	// (Env.APIURL); APIConfig adjusts it.
 	API       bool
 	APIConfig func(*node.Config)
+	// Apps are configured beside App, StrictApp and the development app.
+	Apps []apps.App
 }
 
 // Env is a running Switchboard.
@@ -110,7 +112,7 @@ func Start(t testing.TB, o Options) *Env {
 
 	// The embedded default's switchboard-dev too, so that tests can replay
 	// what the docs show a `make run` session doing (e2e/protocol_doc_test.go).
-	reg, err := apps.NewRegistry(App, StrictApp, apps.DevApp())
+	reg, err := apps.NewRegistry(append([]apps.App{App, StrictApp, apps.DevApp()}, o.Apps...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
