@@ -40,8 +40,9 @@ type conn struct {
 	done     chan struct{}
 	readDone chan struct{} // closed when the reader has stopped
 	once     sync.Once
-	closeM   []byte // close frame to send before closing, if any
-	slow     bool   // closed for overflowing its queue: skip the flush
+	closeM   []byte        // close frame to send before closing, if any
+	sockDone chan struct{} // closed once the writer has sent the close and closed the socket
+	slow     bool          // closed for overflowing its queue: skip the flush
 
 	addr   string          // the client's address, for logs
 	warned map[string]bool // refusal kinds already logged for this connection
@@ -61,6 +62,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 		ws:       ws,
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
+		sockDone: make(chan struct{}),
 	}
 	c.calls.onPanic = func(v any) {
 		s.recovered("connection request", v)
@@ -149,6 +151,7 @@ func (c *conn) writeRun() {
 			c.pingT.Stop()
 			c.closing()
 			c.ws.Close()
+			close(c.sockDone)
 			return
 		default:
 		}

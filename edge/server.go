@@ -366,6 +366,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.closeWith(websocket.CloseGoingAway, "server shutting down")
 	}
+	// The writers send the close frames and close the sockets: wait for
+	// them (each takes at most two closeGraces), or a process that exits
+	// right after Shutdown can lose a close frame on a busy machine, and
+	// its client sees 1006 instead of 1001.
+	wctx, wcancel := context.WithTimeout(ctx, 3*closeGrace)
+	for _, c := range conns {
+		select {
+		case <-c.sockDone:
+		case <-wctx.Done():
+		}
+	}
+	wcancel()
 	s.cancel()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
