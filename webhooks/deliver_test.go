@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-io/switchboard/apps"
+	"github.com/switchboard-io/switchboard/internal/testenv"
 	sbjs "github.com/switchboard-io/switchboard/jetstream"
 	"github.com/switchboard-io/switchboard/metrics"
 	"github.com/switchboard-io/switchboard/webhooks"
@@ -127,15 +127,7 @@ type env struct {
 
 func start(t *testing.T, cfg webhooks.Config, events ...string) *env {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ns := testenv.StartNATS(t)
 	nc, err := nats.Connect("", nats.InProcessServer(ns))
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/switchboard-io/switchboard/apps"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/node"
@@ -22,15 +20,7 @@ import (
 // with a webhook to rc, and returns the edge's WebSocket URL.
 func startNode(t *testing.T, rc *receiver, connTimeout int, events ...string) string {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ns := testenv.StartNATS(t)
 	app := testenv.App
 	sel, err := apps.ParseEvents(events)
 	if err != nil {

@@ -45,6 +45,22 @@ type Options struct {
 	Apps []apps.App
 }
 
+// StartNATS runs an in-process nats-server with JetStream (no listener),
+// shut down when the test ends.
+func StartNATS(t testing.TB) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns
+}
+
 // Env is a running Switchboard.
 type Env struct {
 	NATS    *server.Server
@@ -95,20 +111,7 @@ func Start(t testing.TB, o Options) *Env {
 	if o.Workers == 0 {
 		o.Workers = 1
 	}
-	ns, err := server.NewServer(&server.Options{
-		JetStream:  true,
-		StoreDir:   t.TempDir(),
-		DontListen: true,
-		NoSigs:     true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ns := StartNATS(t)
 
 	// The embedded default's switchboard-dev too, so that tests can replay
 	// what the docs show a `make run` session doing (e2e/protocol_doc_test.go).
