@@ -5,14 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	otelapi "go.opentelemetry.io/otel"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/switchboard-io/switchboard/internal/testenv"
-	sbotel "github.com/switchboard-io/switchboard/otel"
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
@@ -20,11 +16,7 @@ import (
 // the traceparent it was sent, the edge's call to the workers is its child,
 // and the worker's span is the call's, as for a client's request.
 func TestTracing_APIRequestIsOneTraceWithTheWorkers(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	prev := otelapi.GetTracerProvider()
-	sbotel.Install(tp)
-	t.Cleanup(func() { sbotel.Install(prev); _ = tp.Shutdown(t.Context()) })
+	spans := testenv.RecordSpans(t)
 
 	env := startAPI(t, testenv.Options{})
 	c := apiClient(env, 1)
@@ -44,24 +36,8 @@ func TestTracing_APIRequestIsOneTraceWithTheWorkers(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 
-	var apiSpan, edgeSpan, workerSpan tracetest.SpanStub
-	deadline := time.Now().Add(testenv.WaitTimeout)
-	for !(apiSpan.SpanContext.IsValid() && edgeSpan.SpanContext.IsValid() && workerSpan.SpanContext.IsValid()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("missing spans; recorded: %v", spanNames(exp.GetSpans()))
-		}
-		time.Sleep(10 * time.Millisecond) // spans end after the answer is sent
-		for _, s := range exp.GetSpans() {
-			switch s.Name {
-			case "api POST /online":
-				apiSpan = s
-			case "edge " + protocol.APIOnline:
-				edgeSpan = s
-			case "worker " + protocol.APIOnline:
-				workerSpan = s
-			}
-		}
-	}
+	got := spans.Wait(t, "api POST /online", "edge "+protocol.APIOnline, "worker "+protocol.APIOnline)
+	apiSpan, edgeSpan, workerSpan := got["api POST /online"], got["edge "+protocol.APIOnline], got["worker "+protocol.APIOnline]
 	for _, s := range []tracetest.SpanStub{apiSpan, edgeSpan, workerSpan} {
 		if got := s.SpanContext.TraceID().String(); got != traceID {
 			t.Errorf("%s in trace %s, want the caller's %s", s.Name, got, traceID)
@@ -76,12 +52,4 @@ func TestTracing_APIRequestIsOneTraceWithTheWorkers(t *testing.T) {
 	if fmt.Sprint(apiSpan.Parent.SpanID()) != "00f067aa0ba902b7" {
 		t.Errorf("API span's parent %s, want the caller's", apiSpan.Parent.SpanID())
 	}
-}
-
-func spanNames(spans tracetest.SpanStubs) []string {
-	var out []string
-	for _, s := range spans {
-		out = append(out, s.Name)
-	}
-	return out
 }
