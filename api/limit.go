@@ -3,20 +3,17 @@ package api
 import (
 	"sync"
 	"time"
+
+	"github.com/switchboard-io/switchboard/protocol"
 )
 
-// limiter keeps a token bucket per key, as an edge does for a user's and a
-// channel's messages (edge/rate.go): it refills at the limit's rate and
+// limiter keeps a token bucket per key (protocol.Bucket), as an edge does
+// for a user's and a channel's messages: it refills at the limit's rate and
 // holds one second's worth, so a caller under the limit on average is not
 // refused for catching up after a pause, and a sustained excess is.
 type limiter struct {
 	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
+	buckets map[string]*protocol.Bucket
 }
 
 // sweepAt is how many keys the limiter holds before it forgets those whose
@@ -30,25 +27,19 @@ func (l *limiter) allow(key string, rate int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.buckets == nil {
-		l.buckets = map[string]*bucket{}
+		l.buckets = map[string]*protocol.Bucket{}
 	}
 	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= sweepAt {
 			for k, v := range l.buckets {
-				if now.Sub(v.last) >= time.Second {
+				if now.Sub(v.Last) >= time.Second {
 					delete(l.buckets, k)
 				}
 			}
 		}
-		b = &bucket{tokens: float64(rate), last: now}
+		b = &protocol.Bucket{}
 		l.buckets[key] = b
 	}
-	b.tokens = min(b.tokens+now.Sub(b.last).Seconds()*float64(rate), float64(rate))
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.Allow(now, rate)
 }

@@ -43,8 +43,8 @@ type channel struct {
 	seen     revSeen              // newest member event per account
 	attrs    map[string]attrEvent // newest attribute event per name since the last clear
 	clearRev uint64
-	clear    delivery // the newest clear, at clearRev
-	rate     bucket   // the channel's message rate, counting every edge's
+	clear    delivery        // the newest clear, at clearRev
+	rate     protocol.Bucket // the channel's message rate, counting every edge's
 
 	// Built-ins the edge acts on, with the revision they are as of.
 	attrsKnown bool
@@ -268,7 +268,7 @@ func (ch *channel) onMsg(m *nats.Msg) {
 	default:
 		// A message: this edge counted its own when it sent them.
 		if !ch.special && m.Header.Get(protocol.HdrEdge) != ch.srv.cfg.ID {
-			ch.rate.add(now, ch.msgLimit())
+			ch.rate.Add(now, ch.msgLimit())
 		}
 	}
 	for _, d := range out {

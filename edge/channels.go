@@ -203,7 +203,7 @@ func (s *Server) channelSend(_ *conn, sess *session, r *protocol.Request) {
 		return
 	}
 	sess.mu.Lock()
-	ok := sess.rate.allow(time.Now(), s.cfg.UserRate)
+	ok := sess.rate.Allow(time.Now(), s.cfg.UserRate)
 	sess.mu.Unlock()
 	if !ok {
 		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over %d messages per second", s.cfg.UserRate)))
@@ -244,7 +244,7 @@ func (s *Server) sendToChannel(ch *channel, from string, p *chanSend) {
 	r := &p.req
 	ch.mu.Lock()
 	limit := ch.msgLimit()
-	ok := ch.rate.allow(time.Now(), limit)
+	ok := ch.rate.Allow(time.Now(), limit)
 	ch.mu.Unlock()
 	if !ok {
 		p.settle(protocol.Errorf(protocol.KindRateLimited, "over the channel's %d messages per second", limit))

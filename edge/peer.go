@@ -78,7 +78,7 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		r.MsgID = randomID(12)
 	}
 	sess.mu.Lock()
-	ok := sess.rate.allow(time.Now(), p.srv.cfg.UserRate)
+	ok := sess.rate.Allow(time.Now(), p.srv.cfg.UserRate)
 	sess.mu.Unlock()
 	if !ok {
 		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over 60 messages per second")))

@@ -51,7 +51,7 @@ type session struct {
 	recent    map[string]struct{}
 	recentLog []string
 	channels  []string // joined on this edge, in join order (channels.go)
-	rate      bucket
+	rate      protocol.Bucket
 }
 
 // pendingAck is a peer message whose sender waits until the client has

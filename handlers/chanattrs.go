@@ -274,19 +274,16 @@ func (s *Service) syncAttrsLife(ctx context.Context, app, channel string, memRev
 	}
 }
 
-// takeToken takes one write from the channel's _setattr_limit bucket: it
-// refills at limit per second and holds one second's worth, as the edge's
-// message limits do (edge/rate.go).
+// takeToken takes one write from the channel's _setattr_limit bucket,
+// kept in the attribute record (a protocol.Bucket, as every limit is).
 func takeToken(cur *kv.ChannelAttrs, now time.Time, limit int) bool {
-	ms := now.UnixMilli()
-	burst := float64(limit)
-	tok := burst
+	var b protocol.Bucket
 	if cur.At != 0 {
-		tok = min(burst, cur.Tok+float64(ms-cur.At)/1000*burst)
+		b = protocol.Bucket{Tokens: cur.Tok, Last: time.UnixMilli(cur.At)}
 	}
-	if tok < 1 {
+	if !b.Allow(now, limit) {
 		return false
 	}
-	cur.Tok, cur.At = tok-1, ms
+	cur.Tok, cur.At = b.Tokens, b.Last.UnixMilli()
 	return true
 }
