@@ -130,14 +130,8 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 		s.acks = append(s.acks, pendingAck{seq: s.sent, reply: reply})
 	}
 	refused := s.trimLocked()
-	c := s.c
-	if c != nil {
-		c.send(frame)
-	}
-	s.mu.Unlock()
-	for _, r := range refused {
-		s.srv.peers.refuse(r)
-	}
+	// Counted before the send, so that a client that has the frame finds
+	// it counted.
 	switch {
 	case reply != "":
 		s.srv.Metrics.Deliveries(metrics.DeliveryPeer, 1)
@@ -145,6 +139,14 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 		s.srv.Metrics.Deliveries(metrics.DeliveryChannel, 1)
 	default:
 		s.srv.Metrics.Deliveries(metrics.DeliveryEvent, 1)
+	}
+	c := s.c
+	if c != nil {
+		c.send(frame)
+	}
+	s.mu.Unlock()
+	for _, r := range refused {
+		s.srv.peers.refuse(r)
 	}
 	return true
 }

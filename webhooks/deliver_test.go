@@ -188,6 +188,25 @@ func (e *env) metric(name string) string {
 	return ""
 }
 
+// metricIs waits until the named metric reads want. The deliverer counts a
+// delivery after it has read the receiver's answer, so the receiver can see
+// the request a moment before the metric moves.
+func (e *env) metricIs(t *testing.T, name, want string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		v := e.metric(name)
+		if v == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s = %q after %v, want %s", name, v, wait, want)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestDelivery_RedirectSlowAnswerAnd5xxAreRetriedWithTheSameID(t *testing.T) {
 	t.Parallel()
 	cfg := fastRetries()
@@ -243,15 +262,9 @@ func TestDelivery_RedirectSlowAnswerAnd5xxAreRetriedWithTheSameID(t *testing.T) 
 		t.Fatal("the redirect was followed")
 	default:
 	}
-	if v := e.metric(`switchboard_webhook_deliveries_total{result="failed"}`); v != "4" {
-		t.Errorf("failed deliveries metric = %q, want 4", v)
-	}
-	if v := e.metric(`switchboard_webhook_retries_total`); v != "4" {
-		t.Errorf("retries metric = %q, want 4", v)
-	}
-	if v := e.metric(`switchboard_webhook_lag_seconds_count`); v != "2" {
-		t.Errorf("lag observations = %q, want 2", v)
-	}
+	e.metricIs(t, `switchboard_webhook_deliveries_total{result="failed"}`, "4")
+	e.metricIs(t, `switchboard_webhook_retries_total`, "4")
+	e.metricIs(t, `switchboard_webhook_lag_seconds_count`, "2")
 }
 
 func TestDelivery_4xxIsRefusedNotRetried_429IsRetried(t *testing.T) {
@@ -280,12 +293,8 @@ func TestDelivery_4xxIsRefusedNotRetried_429IsRetried(t *testing.T) {
 	if want := "bad gone busy busy busy ok"; strings.Join(seq, " ") != want {
 		t.Fatalf("deliveries %v, want %s", seq, want)
 	}
-	if v := e.metric(`switchboard_webhook_deliveries_total{result="refused"}`); v != "2" {
-		t.Errorf("refused metric = %q, want 2", v)
-	}
-	if v := e.metric(`switchboard_webhook_deliveries_total{result="delivered"}`); v != "2" {
-		t.Errorf("delivered metric = %q, want 2", v)
-	}
+	e.metricIs(t, `switchboard_webhook_deliveries_total{result="refused"}`, "2")
+	e.metricIs(t, `switchboard_webhook_deliveries_total{result="delivered"}`, "2")
 }
 
 func TestEmit_OnlySelectedEventsAreWritten(t *testing.T) {
