@@ -3,7 +3,7 @@
 // with JetStream, a worker and an edge on a free port (internal/testenv).
 //
 // TestCpp builds and runs the plain configuration. With SB_CPP_SANITIZE=1 it
-// also runs the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+// runs the suite instead under AddressSanitizer + UndefinedBehaviorSanitizer
 // (LeakSanitizer included) and under ThreadSanitizer (make test-cpp-sanitize).
 // Build directories live in sdk/cpp/build/ (git-ignored) and are reused, so
 // a second run only rebuilds what changed.
@@ -42,7 +42,9 @@ func TestCpp(t *testing.T) {
 	}
 	configs := []config{{name: "plain"}}
 	if os.Getenv("SB_CPP_SANITIZE") == "1" {
-		configs = append(configs,
+		// The plain configuration is make test's; this run is the
+		// sanitizers' alone.
+		configs = append(configs[:0],
 			config{name: "asan", sanitize: "address", env: []string{
 				"ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1",
 				"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1",
