@@ -2,9 +2,11 @@ package e2e_test
 
 import (
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/handlers"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/protocol"
@@ -92,6 +94,47 @@ func TestLogin_ElsewhereKicksTheFirstSession(t *testing.T) {
 	}
 	if n := first.Count(protocol.EvMessageInstantReceive); n != 0 {
 		t.Fatalf("kicked client received %d messages", n)
+	}
+}
+
+// A session that ends between the workers' answer to its login and the
+// moment the edge attaches it to the connection (here: a login elsewhere
+// kicks it) must still reach the client: onLoginSuccess, then onLogout(103)
+// and the kick's close, never a client left believing it is logged in.
+func TestLogin_KickedBeforeItsLoginIsAnsweredStillHearsOfBoth(t *testing.T) {
+	var hold atomic.Bool
+	hold.Store(true)
+	reached, release := make(chan struct{}), make(chan struct{})
+	env := testenv.Start(t, testenv.Options{Edges: 2, Edge: func(c *edge.Config) {
+		c.LoginHook = func(_, account string) {
+			if account == "alice" && hold.CompareAndSwap(true, false) {
+				close(reached)
+				<-release
+			}
+		}
+	}})
+	first := testenv.Dial(t, env.URL(0))
+	first.Send(protocol.Request{Op: protocol.OpLogin, AppID: testenv.App.ID, Account: "alice", Token: "_no_need_token"})
+	select {
+	case <-reached:
+	case <-time.After(testenv.WaitTimeout):
+		t.Fatal("the first login never reached the edge's hook")
+	}
+	testenv.Dial(t, env.URL(1)).Login("alice")
+	eventually(t, func() (bool, string) {
+		n := env.Edges[0].Edge.Stats().Sessions
+		return n == 0, strconv.Itoa(n) + " sessions on the first edge, want 0 after the kick"
+	})
+	close(release)
+
+	if ev := first.Next(); ev.Ev != protocol.EvLoginSuccess {
+		t.Fatalf("first event %+v, want onLoginSuccess", ev)
+	}
+	if ev := first.Next(); ev.Ev != protocol.EvLogout || ev.Ecode != protocol.LogoutKicked {
+		t.Fatalf("after onLoginSuccess: %+v, want onLogout(%d)", ev, protocol.LogoutKicked)
+	}
+	if code := first.ExpectClose(); code != protocol.CloseKicked {
+		t.Fatalf("close %d, want %d", code, protocol.CloseKicked)
 	}
 }
 

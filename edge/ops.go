@@ -151,17 +151,23 @@ func (c *conn) login(r *protocol.Request) {
 			return
 		}
 		sess.settle(reply)
+		if h := c.srv.cfg.LoginHook; h != nil {
+			h(r.AppID, r.Account)
+		}
 		// The connection has its session before the client hears of it:
 		// a request sent on onLoginSuccess must find it. Frames for the
-		// session before attach wait in its buffer and follow the login.
+		// session before attach wait in its buffer and follow the login,
+		// which attach sends first.
 		c.loginDone(sess)
-		for _, ev := range reply.Events {
-			if ev.Ev == protocol.EvLoginSuccess {
-				ev.Session = secret
+		evs := reply.Events
+		for i := range evs {
+			if evs[i].Ev == protocol.EvLoginSuccess {
+				evs[i].Session = secret
 			}
-			c.sendEvent(ev)
 		}
-		sess.attach(c, 0, false)
+		if !sess.attach(c, 0, false, evs...) {
+			sess.endedBeforeAttach(c, evs)
+		}
 	})
 }
 

@@ -61,6 +61,10 @@ type Config struct {
 	// a channel's subscription, on that subscription's goroutine. Tests
 	// block it to make a backlog; production leaves it nil.
 	ChannelHook func(app, channel string)
+	// LoginHook, when set, runs after the workers answered a login and
+	// before its session is attached to the connection. Tests block it to
+	// end a session in that moment; production leaves it nil.
+	LoginHook func(app, account string)
 	// SessionTTL is the TTL of session records; the edge refreshes them every
 	// third of it.
 	SessionTTL time.Duration

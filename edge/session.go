@@ -44,7 +44,13 @@ type session struct {
 	grace       *time.Timer
 	expiry      *time.Timer
 	ended       bool
-	movedOut    bool // ended because the client resumed on another edge
+	// endEv, endClose and endReason are what end told a connection, kept
+	// for a login whose session ended before it was attached
+	// (endedBeforeAttach).
+	endEv     *protocol.Event
+	endClose  int
+	endReason string
+	movedOut  bool // ended because the client resumed on another edge
 	// recent are the reply subjects of the latest peer messages: a message
 	// can reach a session that moves twice, directly and passed on by the
 	// edge it left, and is queued once.
@@ -209,7 +215,7 @@ func (s *session) ack(n uint64) {
 
 // attach binds the session to c and sends c every frame after n. It fails
 // when frames after n are no longer kept.
-func (s *session) attach(c *conn, n uint64, resume bool) bool {
+func (s *session) attach(c *conn, n uint64, resume bool, first ...protocol.Event) bool {
 	s.mu.Lock()
 	if s.ended || n > s.sent || n < s.base {
 		s.mu.Unlock()
@@ -223,6 +229,12 @@ func (s *session) attach(c *conn, n uint64, resume bool) bool {
 	}
 	if resume {
 		c.sendEvent(protocol.Event{Ev: protocol.EvReconnected})
+	}
+	// first (a login's answer) goes before the backlog, and while s.mu is
+	// held: an end of the session can come only after it, and finds the
+	// connection attached.
+	for _, ev := range first {
+		c.sendEvent(ev)
 	}
 	// The backlog goes as one replay, which the queue's bound does not
 	// count: a client that was away may have more than SendQueue frames
@@ -249,6 +261,32 @@ func (s *session) attach(c *conn, n uint64, resume bool) bool {
 	c.sessionAttached()
 	s.ack(n)
 	return true
+}
+
+// endedBeforeAttach answers a login whose session ended before attach: a
+// newer login elsewhere, the client's own logout sent while it logged in,
+// an expired token. The client hears of the login (first) and then of its
+// end, as end would have told it, and the connection may log in again.
+func (s *session) endedBeforeAttach(c *conn, first []protocol.Event) {
+	s.mu.Lock()
+	ev, closeCode, closeReason := s.endEv, s.endClose, s.endReason
+	s.mu.Unlock()
+	if ev == nil {
+		ev = &protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutNet}
+	}
+	c.mu.Lock()
+	if c.sess == s {
+		c.sess = nil
+	}
+	c.mu.Unlock()
+	c.sessionEnded()
+	for _, e := range first {
+		c.sendEvent(e)
+	}
+	c.sendEvent(*ev)
+	if closeCode != 0 {
+		c.closeWith(closeCode, closeReason)
+	}
 }
 
 // detach unbinds the session from its dropped connection and starts the
@@ -284,6 +322,7 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 		return
 	}
 	s.ended = true
+	s.endEv, s.endClose, s.endReason = ev, closeCode, closeReason
 	if s.grace != nil {
 		s.grace.Stop()
 	}
