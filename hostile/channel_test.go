@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nats-io/nats.go"
-	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/internal/testenv"
@@ -228,15 +226,7 @@ func checkFailedJoin(t *testing.T, env *testenv.Env, channel string) {
 // write any more.
 func openStore(t *testing.T, env *testenv.Env) *kv.Store {
 	t.Helper()
-	nc, err := nats.Connect("", nats.InProcessServer(env.NATS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t, env.NATS)
 	store, err := kv.Open(context.Background(), js)
 	if err != nil {
 		t.Fatal(err)

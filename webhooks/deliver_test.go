@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-io/switchboard/apps"
@@ -127,16 +126,7 @@ type env struct {
 
 func start(t *testing.T, cfg webhooks.Config, events ...string) *env {
 	t.Helper()
-	ns := testenv.StartNATS(t)
-	nc, err := nats.Connect("", nats.InProcessServer(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t, testenv.StartNATS(t))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if err := sbjs.EnsureEventStream(ctx, js, sbjs.Config{Memory: true}); err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-io/switchboard/apps"
 	"github.com/switchboard-io/switchboard/edge"
@@ -59,6 +61,22 @@ func StartNATS(t testing.TB) *server.Server {
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	return ns
+}
+
+// JetStream connects to ns in process, for a test that reads or writes
+// JetStream itself; the connection closes when the test ends.
+func JetStream(t testing.TB, ns *server.Server) (*nats.Conn, njs.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect("", nats.InProcessServer(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
 }
 
 // Env is a running Switchboard.
