@@ -274,16 +274,28 @@ func (s *session) endedBeforeAttach(c *conn, first []protocol.Event) {
 	if ev == nil {
 		ev = &protocol.Event{Ev: protocol.EvLogout, Ecode: protocol.LogoutNet}
 	}
+	for _, e := range first {
+		c.sendEvent(e)
+	}
+	s.tellEnd(c, nil, ev, closeCode, closeReason)
+}
+
+// tellEnd makes c let go of the ended session and tells its client: an
+// onChannelLeaved for each of chans, then ev, then the close, if any.
+func (s *session) tellEnd(c *conn, chans []string, ev *protocol.Event, closeCode int, closeReason string) {
 	c.mu.Lock()
 	if c.sess == s {
 		c.sess = nil
 	}
 	c.mu.Unlock()
 	c.sessionEnded()
-	for _, e := range first {
-		c.sendEvent(e)
+	if ev != nil {
+		code := endLeaveCode(ev)
+		for _, ch := range chans {
+			c.sendEvent(protocol.Event{Ev: protocol.EvChannelLeaved, ChannelID: ch, Ecode: code})
+		}
+		c.sendEvent(*ev)
 	}
-	c.sendEvent(*ev)
 	if closeCode != 0 {
 		c.closeWith(closeCode, closeReason)
 	}
@@ -351,22 +363,7 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 		}
 	}
 	if c != nil {
-		c.mu.Lock()
-		if c.sess == s {
-			c.sess = nil
-		}
-		c.mu.Unlock()
-		c.sessionEnded()
-		if ev != nil {
-			code := endLeaveCode(ev)
-			for _, ch := range chans {
-				c.sendEvent(protocol.Event{Ev: protocol.EvChannelLeaved, ChannelID: ch, Ecode: code})
-			}
-			c.sendEvent(*ev)
-		}
-		if closeCode != 0 {
-			c.closeWith(closeCode, closeReason)
-		}
+		s.tellEnd(c, chans, ev, closeCode, closeReason)
 	}
 	if reason >= 0 {
 		s.calls.do(func() {
