@@ -44,15 +44,15 @@ func TestCpp(t *testing.T) {
 	if os.Getenv("SB_CPP_SANITIZE") == "1" {
 		// The plain configuration is make test's; this run is the
 		// sanitizers' alone.
-		configs = append(configs[:0],
-			config{name: "asan", sanitize: "address", env: []string{
+		configs = []config{
+			{name: "asan", sanitize: "address", env: []string{
 				"ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1",
 				"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1",
 			}},
-			config{name: "tsan", sanitize: "thread", env: []string{
+			{name: "tsan", sanitize: "thread", env: []string{
 				"TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1",
 			}},
-		)
+		}
 	}
 
 	src, err := filepath.Abs(".")
