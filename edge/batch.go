@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Under load an edge writes many frames to a socket at a time. batchConn
@@ -26,20 +27,43 @@ type batchConn struct {
 	mu       sync.Mutex
 	batching bool
 	buf      *[]byte // from batchBufs while batching
+	// gorilla sets the write deadline before every frame it writes; the
+	// socket's is changed only when a write reaches it with another one
+	// (one system call per burst rather than one per frame).
+	deadline, applied time.Time
+}
+
+// SetWriteDeadline sets the deadline of the writes that follow.
+func (b *batchConn) SetWriteDeadline(t time.Time) error {
+	b.mu.Lock()
+	b.deadline = t
+	b.mu.Unlock()
+	return nil
+}
+
+// writeLocked writes p to the socket under the latest deadline.
+func (b *batchConn) writeLocked(p []byte) (int, error) {
+	if !b.deadline.Equal(b.applied) {
+		if err := b.Conn.SetWriteDeadline(b.deadline); err != nil {
+			return 0, err
+		}
+		b.applied = b.deadline
+	}
+	return b.Conn.Write(p)
 }
 
 func (b *batchConn) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.batching {
-		return b.Conn.Write(p)
+		return b.writeLocked(p)
 	}
 	if len(*b.buf)+len(p) > maxBatch {
 		if err := b.flushLocked(); err != nil {
 			return 0, err
 		}
 		if len(p) > maxBatch {
-			return b.Conn.Write(p)
+			return b.writeLocked(p)
 		}
 	}
 	*b.buf = append(*b.buf, p...)
@@ -75,7 +99,7 @@ func (b *batchConn) flushLocked() error {
 	if len(*b.buf) == 0 {
 		return nil
 	}
-	_, err := b.Conn.Write(*b.buf)
+	_, err := b.writeLocked(*b.buf)
 	*b.buf = (*b.buf)[:0]
 	return err
 }

@@ -103,13 +103,14 @@ func TestAttrChange_OrdersByRevision(t *testing.T) {
 }
 
 func TestFrame_SharedIsFramedOnceAndReadsTheSame(t *testing.T) {
-	f := newSharedFrame([]byte(`{"ev":"onMessageChannelReceive","msg":"hi"}`))
-	pm1, err := f.prepared()
-	if err != nil {
-		t.Fatal(err)
+	// Every length form of RFC 6455: 7 bits, 16 bits, 64 bits.
+	var frames []*frame
+	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 70000} {
+		frames = append(frames, newSharedFrame([]byte(strings.Repeat("x", n))))
 	}
-	if pm2, _ := f.prepared(); pm1 != pm2 {
-		t.Fatal("a shared frame was prepared twice")
+	f := frames[2]
+	if w1, w2 := f.framed(), f.framed(); &w1[0] != &w2[0] {
+		t.Fatal("a shared frame was framed twice")
 	}
 	up := websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -118,23 +119,30 @@ func TestFrame_SharedIsFramedOnceAndReadsTheSame(t *testing.T) {
 			return
 		}
 		defer ws.Close()
-		_ = f.writeTo(ws)
-		_ = newFrame([]byte(`{"ev":"x"}`)).writeTo(ws)
+		for _, f := range frames {
+			// Raw framing and gorilla's, one after the other.
+			if _, err := ws.NetConn().Write(f.framed()); err != nil {
+				return
+			}
+			_ = newFrame([]byte(`{"ev":"x"}`)).writeTo(ws)
+		}
 		_, _, _ = ws.ReadMessage()
 	}))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 2; i++ {
 		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, got, err := ws.ReadMessage()
-		if err != nil || string(got) != string(f.data) {
-			t.Fatalf("client %d read %q, %v", i, got, err)
-		}
-		if _, got, _ := ws.ReadMessage(); string(got) != `{"ev":"x"}` {
-			t.Fatalf("client %d read %q after the shared frame", i, got)
+		for _, f := range frames {
+			typ, got, err := ws.ReadMessage()
+			if err != nil || typ != websocket.TextMessage || string(got) != string(f.data) {
+				t.Fatalf("client %d read type %d, %d bytes, %v; want the %d-byte frame", i, typ, len(got), err, len(f.data))
+			}
+			if _, got, _ := ws.ReadMessage(); string(got) != `{"ev":"x"}` {
+				t.Fatalf("client %d read %q after the shared frame", i, got)
+			}
 		}
 		ws.Close()
 	}

@@ -3,6 +3,7 @@ package edge
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -23,6 +24,7 @@ type conn struct {
 	// consumer, a client that lets new frames pile up is.
 	qmu    sync.Mutex
 	q      []*frame
+	q0     []*frame // q's array from its start, reused once q is empty
 	credit int
 	// qBytes are the bytes of q's frames and creditBytes those of the
 	// replayed ones still in it: the queue's bound counts bytes as well
@@ -33,9 +35,12 @@ type conn struct {
 	// ping that is due, or the close. An idle connection has no goroutine
 	// but its reader.
 	writing bool // a writer goroutine is running (or the connection is finished)
+	paced   bool // the pacer holds channel frames of this connection (pace.go)
 	pingDue bool
-	pingT   *time.Timer
-	idle    idleState // the login deadline (idle.go)
+	// lastWrite is when the writer last wrote, in ns since the pacer's epoch.
+	lastWrite atomic.Int64
+	pingT     *time.Timer
+	idle      idleState // the login deadline (idle.go)
 
 	done     chan struct{}
 	readDone chan struct{} // closed when the reader has stopped
@@ -43,6 +48,7 @@ type conn struct {
 	closeM   []byte        // close frame to send before closing, if any
 	sockDone chan struct{} // closed once the writer has sent the close and closed the socket
 	slow     bool          // closed for overflowing its queue: skip the flush
+	wdl      time.Time     // the write deadline of bursts (writeBurst); the writer's
 
 	addr   string          // the client's address, for logs
 	warned map[string]bool // refusal kinds already logged for this connection
@@ -223,23 +229,35 @@ func (c *conn) closing() {
 // closeGrace bounds the close handshake of a connection the edge closes.
 const closeGrace = time.Second
 
-// pop takes the next queued frame, or nil.
+// keptQueue is the largest queue array an emptied queue keeps.
+const keptQueue = 16
+
 // maxBurst bounds the frames gathered into one socket write.
 const maxBurst = 256
 
 // writeBurst writes f and whatever else is queued, up to maxBurst frames,
 // with one socket write.
 func (c *conn) writeBurst(f *frame) error {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.Ping))
+	// A write may take up to a ping interval; the deadline moves on only
+	// once half of that has passed, which spares the socket a new one on
+	// every burst.
+	if now := time.Now(); c.wdl.Sub(now) < c.srv.cfg.Ping/2 {
+		c.wdl = now.Add(c.srv.cfg.Ping)
+	}
+	_ = c.ws.SetWriteDeadline(c.wdl)
+	c.lastWrite.Store(c.srv.pacer.clock())
 	if c.bc != nil {
+		// Shared frames go to the socket without gorilla, which sets the
+		// deadline only for its own.
+		_ = c.bc.SetWriteDeadline(c.wdl)
 		c.bc.begin()
 	}
-	err := f.writeTo(c.ws)
+	err := c.writeFrame(f)
 	for n := 1; err == nil && n < maxBurst; n++ {
 		if f = c.pop(); f == nil {
 			break
 		}
-		err = f.writeTo(c.ws)
+		err = c.writeFrame(f)
 	}
 	if c.bc != nil {
 		if ferr := c.bc.end(); err == nil {
@@ -249,6 +267,19 @@ func (c *conn) writeBurst(f *frame) error {
 	return err
 }
 
+// writeFrame writes one frame of a burst. A shared frame's framing goes
+// into the burst as it is; only the writer writes data frames, so it cannot
+// come between the parts of one of gorilla's, and gorilla's control frames
+// (a pong from the reader) are written whole.
+func (c *conn) writeFrame(f *frame) error {
+	if f.shared && c.bc != nil {
+		_, err := c.bc.Write(f.framed())
+		return err
+	}
+	return f.writeTo(c.ws)
+}
+
+// pop takes the next queued frame, or nil.
 func (c *conn) pop() *frame {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
@@ -259,7 +290,12 @@ func (c *conn) pop() *frame {
 	c.q[0] = nil
 	c.q = c.q[1:]
 	if len(c.q) == 0 {
-		c.q = nil
+		// A small array is kept for the next frames; a large one (a
+		// replay's) goes.
+		if cap(c.q0) > keptQueue {
+			c.q0 = nil
+		}
+		c.q = c.q0
 	}
 	c.qBytes -= len(f.data)
 	if c.credit > 0 {
@@ -293,7 +329,11 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 		c.closeSlow()
 		return false
 	}
+	was := cap(c.q)
 	c.q = append(c.q, fs...)
+	if cap(c.q) != was {
+		c.q0 = c.q[:0]
+	}
 	n := 0
 	for _, f := range fs {
 		n += len(f.data)
@@ -303,9 +343,35 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 		c.credit += len(fs)
 		c.creditBytes += n
 	}
-	c.kickLocked()
+	switch {
+	case replay || !allShared(fs):
+		c.kickLocked()
+	case !c.writing && !c.paced:
+		// Channel frames wait for the pacer (pace.go).
+		c.paced = true
+		c.srv.pacer.add(c, c.lastWrite.Load())
+	}
 	c.qmu.Unlock()
 	return true
+}
+
+func allShared(fs []*frame) bool {
+	for _, f := range fs {
+		if !f.shared {
+			return false
+		}
+	}
+	return true
+}
+
+// paceDue starts the writer for the channel frames the pacer held.
+func (c *conn) paceDue() {
+	c.qmu.Lock()
+	c.paced = false
+	if len(c.q) > 0 {
+		c.kickLocked()
+	}
+	c.qmu.Unlock()
 }
 
 // closeSlow disconnects a client that let its outgoing queue overflow.

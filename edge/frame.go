@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -10,15 +11,15 @@ import (
 // kept in sessions' replay buffers. A frame for one client is written as it
 // is. A shared frame (a channel event, which every local member of the
 // channel gets) is framed for WebSocket once, by whichever connection writes
-// it first, and that framing is reused by all the others: one encoding and
-// one framing per edge per channel event, not one per member.
+// it first, and that framing is copied as it is into the other members'
+// writes: one encoding and one framing per edge per channel event, not one
+// per member.
 type frame struct {
 	data   []byte
 	shared bool
 
 	once sync.Once
-	pm   *websocket.PreparedMessage
-	err  error
+	wire []byte // the WebSocket frame, for a shared frame
 }
 
 // newFrame wraps a frame for one client.
@@ -27,22 +28,30 @@ func newFrame(data []byte) *frame { return &frame{data: data} }
 // newSharedFrame wraps a frame that many clients get.
 func newSharedFrame(data []byte) *frame { return &frame{data: data, shared: true} }
 
-// prepared returns the frame's WebSocket framing, built on first use.
-func (f *frame) prepared() (*websocket.PreparedMessage, error) {
+// framed returns the shared frame as one unmasked, final WebSocket text
+// frame (RFC 6455 section 5.2: a server's frames are not masked, and the
+// edge negotiates no extension), built on first use.
+func (f *frame) framed() []byte {
 	f.once.Do(func() {
-		f.pm, f.err = websocket.NewPreparedMessage(websocket.TextMessage, f.data)
+		n := len(f.data)
+		var h []byte
+		switch {
+		case n < 126:
+			h = []byte{0x81, byte(n)}
+		case n <= 0xffff:
+			h = []byte{0x81, 126, 0, 0}
+			binary.BigEndian.PutUint16(h[2:], uint16(n))
+		default:
+			h = make([]byte, 10)
+			h[0], h[1] = 0x81, 127
+			binary.BigEndian.PutUint64(h[2:], uint64(n))
+		}
+		f.wire = append(append(make([]byte, 0, len(h)+n), h...), f.data...)
 	})
-	return f.pm, f.err
+	return f.wire
 }
 
 // writeTo writes the frame as one text message.
 func (f *frame) writeTo(ws *websocket.Conn) error {
-	if !f.shared {
-		return ws.WriteMessage(websocket.TextMessage, f.data)
-	}
-	pm, err := f.prepared()
-	if err != nil {
-		return err
-	}
-	return ws.WritePreparedMessage(pm)
+	return ws.WriteMessage(websocket.TextMessage, f.data)
 }

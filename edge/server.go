@@ -111,6 +111,10 @@ type Config struct {
 	// TCP peer's, never X-Forwarded-For); the next gets HTTP 429. Zero is
 	// DefaultMaxConnsPerAddr; negative is no cap.
 	MaxConnsPerAddr int
+	// WriteCoalesce is the least time between two socket writes of channel
+	// frames to one client: the channel frames that arrive meanwhile go out
+	// together (pace.go). Zero writes them as they come.
+	WriteCoalesce time.Duration
 	// SDK serves the browser SDK at /sdk/ (static.go); DefaultConfig sets it.
 	SDK bool
 	// Routes are further pages served beside the WebSocket endpoint (the
@@ -134,6 +138,12 @@ func DefaultConfig() Config {
 		DrainTimeout:   20 * time.Second,
 		ChannelRate:    200,
 		ObserveLinger:  10 * time.Second,
+
+		// A member that gets channel messages faster than one per 20 ms
+		// gets them in writes 20 ms apart: a client's read then takes
+		// several, and the edge's and the client's CPU per delivery fall
+		// by half at 200 messages a second (docs/benchmarks.md).
+		WriteCoalesce: 20 * time.Millisecond,
 
 		// At 1,000 members an edge hands out about a thousand messages a
 		// second, so this is about a second's backlog there; its bytes
@@ -176,6 +186,7 @@ type Server struct {
 	Metrics *metrics.Metrics
 
 	peers      *peerSender
+	pacer      *pacer // starts the writers of channel frames (pace.go)
 	userShards [userShards]chan *nats.Msg
 	handlers   map[string]localHandler
 
@@ -278,6 +289,7 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		chans:    map[chanKey]*channel{},
 		ctx:      ctx,
 		cancel:   cancel,
+		pacer:    newPacer(cfg.WriteCoalesce),
 	}
 	s.upgrader = websocket.Upgrader{
 		// A small read buffer of its own, rather than the HTTP server's
@@ -300,9 +312,13 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		return nil, err
 	}
 	s.peers = peers
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.refreshLoop()
 	go s.leaseLoop()
+	go func() {
+		defer s.wg.Done()
+		s.pacer.run(s.ctx.Done())
+	}()
 	return s, nil
 }
 
