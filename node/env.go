@@ -155,6 +155,13 @@ func handshakeVars(getenv func(string) string, cfg *Config) error {
 		}
 		ec.LoginTimeout = d
 	}
+	if v := getenv("SB_WRITE_COALESCE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Second {
+			return fmt.Errorf("SB_WRITE_COALESCE must be a duration from 0s to 1s")
+		}
+		ec.WriteCoalesce = d
+	}
 	return nil
 }
 
