@@ -378,7 +378,7 @@ func (x *run) teardown() {
 		x.clu.stop()
 	}
 	if x.dir != "" {
-		if x.res.Error != "" {
+		if x.res.Error != "" || os.Getenv("SIGBENCH_KEEP_LOGS") != "" {
 			x.note("server logs kept in " + x.dir)
 		} else {
 			_ = os.RemoveAll(x.dir)
