@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/protocol"
 )
@@ -121,4 +122,28 @@ func TestPeer_MoreThan60PerSecondFails(t *testing.T) {
 	if n := bob.Count(protocol.EvMessageInstantReceive); n != ok {
 		t.Fatalf("bob received %d messages, %d were acknowledged", n, ok)
 	}
+}
+
+// TestPeer_UnacknowledgedFails401AfterMessageTimeout: a receiver that gets the
+// message and never acknowledges it leaves its sender with 401 once
+// MessageTimeout has passed, and the messages after it still go.
+func TestPeer_UnacknowledgedFails401AfterMessageTimeout(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	env := testenv.Start(t, testenv.Options{Edge: func(c *edge.Config) { c.MessageTimeout = timeout }})
+	alice := env.LoginUser(t, 0, "alice")
+	mute := testenv.Dial(t, env.URL(0))
+	mute.Login("mute") // a raw client: it reads and never acknowledges
+	start := time.Now()
+	alice.MessageInstantSend("mute", 0, "are you there?", "m1")
+	if ev := mute.Expect(protocol.EvMessageInstantReceive); ev.Msg != "are you there?" {
+		t.Fatalf("mute got %+v", ev)
+	}
+	alice.Wait(t, protocol.EvMessageSendError, testenv.MsgID("m1"), testenv.Code(protocol.SendMessageTimeout))
+	if waited := time.Since(start); waited < timeout {
+		t.Fatalf("401 after %v, before MessageTimeout %v", waited, timeout)
+	}
+	env.LoginUser(t, 0, "bob")
+	alice.MessageInstantSend("bob", 0, "hi", "m2")
+	alice.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("m2"))
 }

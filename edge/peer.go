@@ -33,11 +33,11 @@ type pendingSend struct {
 	// instead of sess (the server API's sends, serverapi.go).
 	app     string
 	notify  func(error)
-	req     protocol.Request
+	req     *protocol.Request
 	subject string
 	frame   []byte
 	tries   int
-	timer   *time.Timer
+	due     time.Time // fails with protocol.ErrTimeout after this (sweep)
 }
 
 // peerSender tracks this edge's peer messages that wait for an answer, on
@@ -91,22 +91,51 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, err))
 		return
 	}
-	p.start(&pendingSend{sess: sess, app: sess.app, req: *r, subject: subjects.User(sess.app, r.Account), frame: frame})
+	p.start(&pendingSend{sess: sess, app: sess.app, req: r, subject: subjects.User(sess.app, r.Account), frame: frame})
 }
 
 // start tracks ps and publishes it, failing it after MessageTimeout.
 func (p *peerSender) start(ps *pendingSend) {
+	ps.due = time.Now().Add(p.srv.cfg.MessageTimeout)
 	p.mu.Lock()
 	p.next++
 	tok := p.prefix + strconv.FormatUint(p.next, 10)
 	p.pending[tok] = ps
 	p.mu.Unlock()
-	ps.timer = time.AfterFunc(p.srv.cfg.MessageTimeout, func() {
-		if ps := p.take(tok); ps != nil {
-			ps.settle(protocol.ErrTimeout)
-		}
-	})
 	p.publish(tok, ps)
+}
+
+// sweepEvery is how often the sweep looks for peer messages past their
+// MessageTimeout, as a share of it: one goroutine and one ticker for all of
+// them rather than a timer each.
+const sweepEvery = 10
+
+// sweep fails the peer messages that waited MessageTimeout for an answer,
+// until done is closed.
+func (p *peerSender) sweep(done <-chan struct{}) {
+	t := time.NewTicker(max(p.srv.cfg.MessageTimeout/sweepEvery, 10*time.Millisecond))
+	defer t.Stop()
+	var late []*pendingSend
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			for tok, ps := range p.pending {
+				if now.After(ps.due) {
+					late = append(late, ps)
+					delete(p.pending, tok)
+				}
+			}
+			p.mu.Unlock()
+			for i, ps := range late {
+				ps.settle(protocol.ErrTimeout)
+				late[i] = nil
+			}
+			late = late[:0]
+		}
+	}
 }
 
 func (p *peerSender) publish(tok string, ps *pendingSend) {
@@ -123,9 +152,6 @@ func (p *peerSender) take(tok string) *pendingSend {
 	defer p.mu.Unlock()
 	ps := p.pending[tok]
 	delete(p.pending, tok)
-	if ps != nil && ps.timer != nil {
-		ps.timer.Stop()
-	}
 	return ps
 }
 
@@ -174,7 +200,7 @@ func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 }
 
 // settle hands the outcome (nil: delivered) of a peer message to whoever sent it.
-func (ps *pendingSend) settle(err error) { settleSend(ps.sess, &ps.req, ps.notify, err) }
+func (ps *pendingSend) settle(err error) { settleSend(ps.sess, ps.req, ps.notify, err) }
 
 // settleSend tells a message's sender its outcome: notify when set (the
 // server API), else the session, with onMessageSendSuccess or the failure

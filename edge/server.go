@@ -312,12 +312,16 @@ func New(nc *nats.Conn, store *kv.Store, cfg Config, log *slog.Logger) (*Server,
 		return nil, err
 	}
 	s.peers = peers
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.refreshLoop()
 	go s.leaseLoop()
 	go func() {
 		defer s.wg.Done()
 		s.pacer.run(s.ctx.Done())
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.peers.sweep(s.ctx.Done())
 	}()
 	return s, nil
 }
