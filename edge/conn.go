@@ -1,7 +1,9 @@
 package edge
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,17 +118,82 @@ func (c *conn) readLoop() {
 	_ = alive()
 	ws.SetPongHandler(func(string) error { return alive() })
 	for {
-		typ, data, err := ws.ReadMessage()
+		typ, data, err := readFrame(ws)
 		if err != nil {
 			return
 		}
 		select {
 		case <-c.done:
+			putFrameBuf(data)
 			continue // closing: requests are no longer served
 		default:
 		}
 		_ = alive()
+		if typ == websocket.TextMessage && quickOp(*data) && c.in.idle() {
+			// Nothing read before it waits: handled here, without a
+			// goroutine of its own.
+			c.waitInFlight()
+			c.handleSafely(typ, *data)
+			putFrameBuf(data)
+			continue
+		}
 		c.put(typ, data)
+	}
+}
+
+// quickOp reports whether a frame is most likely one of the requests the
+// edge answers without waiting for anyone: an acknowledgement or a peer
+// message, the two a busy client sends most. The reader handles those
+// itself when nothing else waits. A guess either way changes only which
+// goroutine handles the frame.
+func quickOp(data []byte) bool {
+	return bytes.Contains(data, opAck) || bytes.Contains(data, opInstantSend)
+}
+
+var (
+	opAck         = []byte(`"op":"` + protocol.OpAck + `"`)
+	opInstantSend = []byte(`"op":"` + protocol.OpMessageInstantSend + `"`)
+)
+
+// Frames are read into buffers from a pool, given back once handled: a
+// request is decoded and dropped, and a connection that sends thousands a
+// second makes no garbage of them.
+var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledFrame is the largest buffer given back to the pool.
+const maxPooledFrame = 16 << 10
+
+// readFrame reads the next message into a pooled buffer (putFrameBuf).
+func readFrame(ws *websocket.Conn) (int, *[]byte, error) {
+	typ, r, err := ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	bp := frameBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*bp = b
+			return typ, bp, nil
+		}
+		if err != nil {
+			*bp = b
+			putFrameBuf(bp)
+			return 0, nil, err
+		}
+	}
+}
+
+// putFrameBuf gives a frame's buffer back to the pool.
+func putFrameBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledFrame {
+		*bp = (*bp)[:0]
+		frameBufs.Put(bp)
 	}
 }
 

@@ -29,11 +29,11 @@ type inbox struct {
 
 type inFrame struct {
 	typ  int
-	data []byte
+	data *[]byte // from frameBufs, given back once handled
 }
 
 // put queues a frame for handling, waiting while the inbox is full.
-func (c *conn) put(typ int, data []byte) {
+func (c *conn) put(typ int, data *[]byte) {
 	in := &c.in
 	in.mu.Lock()
 	for len(in.q) >= maxInbox {
@@ -45,6 +45,7 @@ func (c *conn) put(typ int, data []byte) {
 		select {
 		case <-space:
 		case <-c.done:
+			putFrameBuf(data)
 			return // the connection closes: the frame is not handled
 		}
 		in.mu.Lock()
@@ -56,6 +57,13 @@ func (c *conn) put(typ int, data []byte) {
 	if start {
 		go c.handleFrames()
 	}
+}
+
+// idle reports whether no frame waits or is being handled.
+func (in *inbox) idle() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return !in.running && len(in.q) == 0
 }
 
 // handleFrames handles queued frames in order until none is left.
@@ -82,7 +90,8 @@ func (c *conn) handleFrames() {
 		}
 		in.mu.Unlock()
 		c.waitInFlight()
-		c.handleSafely(f.typ, f.data)
+		c.handleSafely(f.typ, *f.data)
+		putFrameBuf(f.data)
 	}
 }
 
