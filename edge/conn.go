@@ -3,7 +3,6 @@ package edge
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,11 +128,11 @@ func (c *conn) readLoop() {
 		default:
 		}
 		_ = alive()
-		if typ == websocket.TextMessage && quickOp(*data) && c.in.idle() {
+		if typ == websocket.TextMessage && quickOp(data.Bytes()) && c.in.idle() {
 			// Nothing read before it waits: handled here, without a
 			// goroutine of its own.
 			c.waitInFlight()
-			c.handleSafely(typ, *data)
+			c.handleSafely(typ, data.Bytes())
 			putFrameBuf(data)
 			continue
 		}
@@ -158,42 +157,30 @@ var (
 // Frames are read into buffers from a pool, given back once handled: a
 // request is decoded and dropped, and a connection that sends thousands a
 // second makes no garbage of them.
-var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+var frameBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 1024)) }}
 
 // maxPooledFrame is the largest buffer given back to the pool.
 const maxPooledFrame = 16 << 10
 
 // readFrame reads the next message into a pooled buffer (putFrameBuf).
-func readFrame(ws *websocket.Conn) (int, *[]byte, error) {
+func readFrame(ws *websocket.Conn) (int, *bytes.Buffer, error) {
 	typ, r, err := ws.NextReader()
 	if err != nil {
 		return 0, nil, err
 	}
-	bp := frameBufs.Get().(*[]byte)
-	b := (*bp)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			*bp = b
-			return typ, bp, nil
-		}
-		if err != nil {
-			*bp = b
-			putFrameBuf(bp)
-			return 0, nil, err
-		}
+	b := frameBufs.Get().(*bytes.Buffer)
+	b.Reset()
+	if _, err := b.ReadFrom(r); err != nil {
+		putFrameBuf(b)
+		return 0, nil, err
 	}
+	return typ, b, nil
 }
 
 // putFrameBuf gives a frame's buffer back to the pool.
-func putFrameBuf(bp *[]byte) {
-	if cap(*bp) <= maxPooledFrame {
-		*bp = (*bp)[:0]
-		frameBufs.Put(bp)
+func putFrameBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledFrame {
+		frameBufs.Put(b)
 	}
 }
 

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -29,11 +30,11 @@ type inbox struct {
 
 type inFrame struct {
 	typ  int
-	data *[]byte // from frameBufs, given back once handled
+	data *bytes.Buffer // from frameBufs, given back once handled
 }
 
 // put queues a frame for handling, waiting while the inbox is full.
-func (c *conn) put(typ int, data *[]byte) {
+func (c *conn) put(typ int, data *bytes.Buffer) {
 	in := &c.in
 	in.mu.Lock()
 	for len(in.q) >= maxInbox {
@@ -90,7 +91,7 @@ func (c *conn) handleFrames() {
 		}
 		in.mu.Unlock()
 		c.waitInFlight()
-		c.handleSafely(f.typ, *f.data)
+		c.handleSafely(f.typ, f.data.Bytes())
 		putFrameBuf(f.data)
 	}
 }
