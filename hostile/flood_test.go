@@ -75,14 +75,24 @@ func users(t *testing.T, url, prefix string, n int) []*testenv.Raw {
 	return out
 }
 
-// others has n users make requests one after another while f runs, and
-// reports how many of their requests failed or went unanswered.
-func others(t *testing.T, url string, n, each int, f func()) (failed int64) {
+// others logs n users in, with their readers, and returns a function that
+// has each make each requests one after another while f runs, and reports
+// how many of their requests failed or went unanswered. The users and their
+// readers exist before it is called: what they hold is not the flood's.
+func others(t *testing.T, url string, n, each int) func(f func()) (failed int64) {
 	rs := users(t, url, "other", n)
+	rds := make([]*reader, n)
+	for i, r := range rs {
+		rds[i] = readAll(t, r)
+	}
+	return func(f func()) int64 { return othersRun(rs, rds, each, f) }
+}
+
+func othersRun(rs []*testenv.Raw, rds []*reader, each int, f func()) int64 {
 	var bad atomic.Int64
 	var wg sync.WaitGroup
 	for i, r := range rs {
-		rd := readAll(t, r)
+		rd := rds[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -121,11 +131,12 @@ func TestHostile_InvokeFloodIsBounded(t *testing.T) {
 	req := `{"account":"x","pad":"` + strings.Repeat("p", 8000) + `"}`
 	frame := []byte(`{"op":"invoke","name":"io.agora.signal.user_query_user_status","callID":"c","req":` + strconvQuote(req) + `}`)
 
+	run := others(t, url, 10, 40)
 	before := settled(t)
 	peak := watchRSS(t)
 	var sent int
 	var after int64
-	failed := others(t, url, 10, 40, func() {
+	failed := run(func() {
 		sent = flood(attacker.WS, frame, 4*time.Second)
 		after = settled(t)
 	})
@@ -187,6 +198,13 @@ func TestHostile_NonReadingReceiverIsBounded(t *testing.T) {
 	sink.Login("sink") // and never reads again
 	senders := users(t, url, "sender", 20)
 	msg := strings.Repeat("m", 8000)
+	// The senders' readers, with their buffered channels (a few MiB in
+	// all), exist before the first reading: they are the test's, not the
+	// server's.
+	rds := make([]*reader, len(senders))
+	for i, s := range senders {
+		rds[i] = readAll(t, s)
+	}
 
 	before := settled(t)
 	peak := watchRSS(t)
@@ -202,8 +220,8 @@ func TestHostile_NonReadingReceiverIsBounded(t *testing.T) {
 		flooded.Wait()
 		after = settled(t)
 	}()
-	for _, s := range senders {
-		rd := readAll(t, s)
+	for i, s := range senders {
+		rd := rds[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
