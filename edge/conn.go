@@ -49,7 +49,7 @@ type conn struct {
 	closeM   []byte        // close frame to send before closing, if any
 	sockDone chan struct{} // closed once the writer has sent the close and closed the socket
 	slow     bool          // closed for overflowing its queue: skip the flush
-	wdl      time.Time     // the write deadline of bursts (writeBurst); the writer's
+	wdl      time.Time     // the write deadline of bursts (writeBurst), the writer's alone
 
 	addr   string          // the client's address, for logs
 	warned map[string]bool // refusal kinds already logged for this connection
