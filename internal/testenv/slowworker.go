@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard-io/switchboard/handlers"
 	"github.com/switchboard-io/switchboard/kv"
@@ -34,15 +33,7 @@ func HookedWorker(t testing.TB, env *Env, concurrent bool, hook Hook) {
 			t.Fatal(err)
 		}
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(env.NATS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := JetStream(t, env.NATS)
 	store, err := kv.Open(ctx, js)
 	if err != nil {
 		t.Fatal(err)
