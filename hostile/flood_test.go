@@ -80,43 +80,38 @@ func users(t *testing.T, url, prefix string, n int) []*testenv.Raw {
 // how many of their requests failed or went unanswered. The users and their
 // readers exist before it is called: what they hold is not the flood's.
 func others(t *testing.T, url string, n, each int) func(f func()) (failed int64) {
-	rs := users(t, url, "other", n)
-	rds := make([]*reader, n)
-	for i, r := range rs {
-		rds[i] = readAll(t, r)
+	var rds []*reader
+	for _, r := range users(t, url, "other", n) {
+		rds = append(rds, readAll(t, r))
 	}
-	return func(f func()) int64 { return othersRun(rs, rds, each, f) }
-}
-
-func othersRun(rs []*testenv.Raw, rds []*reader, each int, f func()) int64 {
-	var bad atomic.Int64
-	var wg sync.WaitGroup
-	for i, r := range rs {
-		rd := rds[i]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range each {
-				r.WS.WriteJSON(protocol.Request{Op: protocol.OpSetAttr, Name: "n", Value: strconv.Itoa(j)})
-				r.WS.WriteJSON(protocol.Request{Op: protocol.OpGetAttr, Name: "n"})
-				select {
-				case ev, ok := <-rd.events:
-					for ok && ev.Ev != protocol.EvUserAttrResult {
-						ev, ok = <-rd.events
-					}
-					if !ok || ev.Value != strconv.Itoa(j) {
+	return func(f func()) int64 {
+		var bad atomic.Int64
+		var wg sync.WaitGroup
+		for _, rd := range rds {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range each {
+					rd.r.WS.WriteJSON(protocol.Request{Op: protocol.OpSetAttr, Name: "n", Value: strconv.Itoa(j)})
+					rd.r.WS.WriteJSON(protocol.Request{Op: protocol.OpGetAttr, Name: "n"})
+					select {
+					case ev, ok := <-rd.events:
+						for ok && ev.Ev != protocol.EvUserAttrResult {
+							ev, ok = <-rd.events
+						}
+						if !ok || ev.Value != strconv.Itoa(j) {
+							bad.Add(1)
+						}
+					case <-time.After(60 * time.Second):
 						bad.Add(1)
 					}
-				case <-time.After(60 * time.Second):
-					bad.Add(1)
 				}
-			}
-			_ = i
-		}()
+			}()
+		}
+		f()
+		wg.Wait()
+		return bad.Load()
 	}
-	f()
-	wg.Wait()
-	return bad.Load()
 }
 
 // One logged-in connection floods 8 KB invoke requests and never reads the
