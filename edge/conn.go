@@ -295,11 +295,12 @@ func (c *conn) writeBurst(f *frame) error {
 	// A write may take up to a ping interval; the deadline moves on only
 	// once half of that has passed, which spares the socket a new one on
 	// every burst.
-	if now := time.Now(); c.wdl.Sub(now) < c.srv.cfg.Ping/2 {
+	now := time.Now()
+	if c.wdl.Sub(now) < c.srv.cfg.Ping/2 {
 		c.wdl = now.Add(c.srv.cfg.Ping)
 	}
 	_ = c.ws.SetWriteDeadline(c.wdl)
-	c.lastWrite.Store(c.srv.pacer.clock())
+	c.lastWrite.Store(c.srv.pacer.at(now))
 	if c.bc != nil {
 		// Shared frames go to the socket without gorilla, which sets the
 		// deadline only for its own.

@@ -46,7 +46,10 @@ func newPacer(every time.Duration) *pacer {
 }
 
 // clock is the time in ns since the pacer's epoch.
-func (p *pacer) clock() int64 { return int64(time.Since(p.epoch)) }
+func (p *pacer) clock() int64 { return p.at(time.Now()) }
+
+// at is t in ns since the pacer's epoch.
+func (p *pacer) at(t time.Time) int64 { return int64(t.Sub(p.epoch)) }
 
 // add asks the pacer to start c's writer once WriteCoalesce has passed since
 // its last write (lastWrite, ns since epoch; 0: never). c.qmu is held.
