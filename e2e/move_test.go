@@ -84,3 +84,41 @@ func TestDrain_ClientsMoveWithoutAnyoneNoticing(t *testing.T) {
 		t.Fatalf("alice was logged out by the drain")
 	}
 }
+
+// A peer message whose receiver acknowledges it while the sender's edge
+// drains gets its success on the sender's new edge: the edge waits for the
+// answers to the messages it sent, and a delivered message is never
+// reported failed.
+func TestDrain_WaitsForTheAnswersToItsPeerMessages(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edges: 2, Workers: 2})
+	alice := testenv.NewUser(t, "alice", env.URL(0), env.URL(1))
+	alice.Login(testenv.App.ID, "alice", "_no_need_token", 0, "")
+	alice.Wait(t, protocol.EvLoginSuccess)
+	carol := testenv.Dial(t, env.URL(1))
+	carol.Login("carol")
+
+	alice.MessageInstantSend("carol", 0, "hold on", "h1")
+	if ev := carol.Expect(protocol.EvMessageInstantReceive); ev.Msg != "hold on" || !ev.Ack {
+		t.Fatalf("carol got %+v", ev)
+	}
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		closed <- env.Edges[0].Close(ctx)
+	}()
+	alice.Wait(t, protocol.EvReconnected)
+	// Carol is slow: she acknowledges two seconds after alice moved,
+	// longer than the drain waits for moved sessions to be resumed.
+	time.Sleep(2 * time.Second)
+	carol.Send(protocol.Request{Op: protocol.OpAck, N: 1})
+	alice.WaitFor(t, testenv.WaitTimeout, "", testenv.MsgID("h1"), func(e protocol.Event) bool {
+		return e.Ev == protocol.EvMessageSendSuccess || e.Ev == protocol.EvMessageSendError
+	})
+	if n := alice.Count(protocol.EvMessageSendError); n != 0 {
+		t.Fatalf("alice's message was reported failed; carol had acknowledged it")
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("edge shutdown: %v", err)
+	}
+}

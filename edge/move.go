@@ -235,6 +235,8 @@ func (s *Server) leaseLoop() {
 // ends, for them to leave; then, for a second more, for their sessions
 // to be resumed elsewhere, so that this edge can pass on what it kept.
 // Sessions that were already waiting for their clients are not waited for.
+// Last, until ctx ends, it waits for the outcomes of the messages this edge
+// sent, which it passes on to their senders.
 func (s *Server) drain(ctx context.Context) {
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
@@ -254,12 +256,16 @@ func (s *Server) drain(ctx context.Context) {
 		c.sendEvent(protocol.Event{Ev: protocol.EvMove})
 	}
 	waitSessions(ctx, movers, func(sess *session) bool { return sess.c != nil })
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	waitSessions(ctx, movers, func(*session) bool { return true })
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	waitSessions(rctx, movers, func(*session) bool { return true })
+	cancel()
 	// Answers to the peer messages this edge sent come to its inbox, and
 	// its channel messages come back to it: wait for them, so that their
-	// senders, wherever they are now, get them.
+	// senders, wherever they are now, get them. Each has an outcome
+	// within its MessageTimeout (a few, for a channel that is behind;
+	// chansend.go), a timeout being one too. An edge that left sooner
+	// would leave a delivered message to time out at its sender's SDK,
+	// which would report it failed.
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for s.peers.waiting()+s.chanSendsWaiting() > 0 {

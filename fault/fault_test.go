@@ -269,4 +269,9 @@ func TestFault_SIGTERMEdge(t *testing.T) {
 		}
 	}
 	report(t, "edge drained in %v; %d clients moved, slowest after %v; %s", drained.Round(time.Millisecond), len(moved), worst.Round(time.Millisecond), tl)
+	// A clean drain passes every answer on: a message reported failed
+	// was not delivered, or its sender would send it again.
+	if tl.failedDelivered > 0 {
+		t.Errorf("%d peer messages were reported failed to their senders and delivered all the same", tl.failedDelivered)
+	}
 }

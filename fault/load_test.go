@@ -141,7 +141,10 @@ func (f *fleet) settle(d time.Duration) {
 // the test for any message acknowledged to its sender and not delivered.
 type tally struct {
 	sent, acked, failed, delivered, lost, dup int
-	chSent, chAcked, chDeliveries, chLost     int
+	// failedDelivered counts peer messages reported failed to their
+	// sender that their receiver got all the same.
+	failedDelivered                       int
+	chSent, chAcked, chDeliveries, chLost int
 }
 
 func (f *fleet) tally() tally {
@@ -188,6 +191,9 @@ func (f *fleet) tally() tally {
 		}
 		if failed[id] {
 			tl.failed++
+			if got[id] > 0 {
+				tl.failedDelivered++
+			}
 		}
 		tl.delivered += min(got[id], 1)
 	}
@@ -206,9 +212,9 @@ func (f *fleet) tally() tally {
 }
 
 func (tl tally) String() string {
-	return fmt.Sprintf("peer: sent %d, acknowledged %d, failed %d, delivered %d, lost %d, duplicated %d; "+
+	return fmt.Sprintf("peer: sent %d, acknowledged %d, failed %d (delivered all the same %d), delivered %d, lost %d, duplicated %d; "+
 		"channel: sent %d, acknowledged %d, deliveries %d, lost %d",
-		tl.sent, tl.acked, tl.failed, tl.delivered, tl.lost, tl.dup, tl.chSent, tl.chAcked, tl.chDeliveries, tl.chLost)
+		tl.sent, tl.acked, tl.failed, tl.failedDelivered, tl.delivered, tl.lost, tl.dup, tl.chSent, tl.chAcked, tl.chDeliveries, tl.chLost)
 }
 
 // report prints what a scenario counted, whatever the verbosity.
