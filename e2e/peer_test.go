@@ -26,6 +26,31 @@ func TestPeer_MessageCrossesEdges(t *testing.T) {
 	bob.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("m2"))
 }
 
+// A receiver who is away keeps at most 4 MiB of messages for a resume;
+// those beyond it fail at once with 400, whether the sender is on the
+// receiver's edge or not, rather than with 401 after MessageTimeout.
+func TestPeer_AwayReceiverWithAFullBufferRefusesAtOnce(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{Edges: 2, Edge: func(c *edge.Config) {
+		c.UserRate = 100000
+		c.MessageTimeout = 3 * time.Second // for the kept ones, which carol never answers
+	}})
+	carol := testenv.Dial(t, env.URL(0))
+	carol.Login("carol")
+	carol.WS.Close() // gone without a word: her session waits for her
+	msg := strings.Repeat("m", protocol.MaxMsgBytes)
+	const n, kept = 700, 4 << 20 / protocol.MaxMsgBytes // 700 × 8 KiB is more than kept
+	for i, at := range []int{0, 1} {
+		sender := env.LoginUser(t, at, "sender"+strconv.Itoa(i))
+		for k := range n {
+			sender.MessageInstantSend("carol", 0, msg, "f"+strconv.Itoa(k))
+		}
+		for range n - kept - 20 {
+			sender.Wait(t, protocol.EvMessageSendError, testenv.Code(protocol.SendMessageOther))
+		}
+	}
+}
+
 func TestPeer_MessagesArriveInOrder(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{Edges: 2})
 	alice := env.LoginUser(t, 0, "alice")

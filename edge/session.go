@@ -133,6 +133,7 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 	s.buf = append(s.buf, frame)
 	s.bufBytes += len(frame.data)
 	if reply != "" {
+		s.remember(reply)
 		s.acks = append(s.acks, pendingAck{seq: s.sent, reply: reply})
 	}
 	refused := s.trimLocked()
@@ -559,11 +560,18 @@ func (s *session) settle(reply *protocol.Reply) {
 const recentReplies = 512
 
 // seen reports whether a peer message with this reply subject was queued
-// already, and remembers it. s.mu is held.
+// already. s.mu is held.
 func (s *session) seen(reply string) bool {
-	if _, ok := s.recent[reply]; ok {
-		return true
-	}
+	_, ok := s.recent[reply]
+	return ok
+}
+
+// remember notes that the peer message with this reply subject is queued.
+// A message that was refused is not remembered: the same message that
+// comes again (through NATS, after its sender's edge found the session
+// would not take it) is refused again, not taken for a duplicate that
+// needs no answer. s.mu is held.
+func (s *session) remember(reply string) {
 	if s.recent == nil {
 		s.recent = map[string]struct{}{}
 	}
@@ -573,5 +581,4 @@ func (s *session) seen(reply string) bool {
 		delete(s.recent, s.recentLog[0])
 		s.recentLog = s.recentLog[1:]
 	}
-	return false
 }
