@@ -3,12 +3,16 @@ package e2e_test
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/switchboard-io/switchboard/edge"
 	"github.com/switchboard-io/switchboard/internal/testenv"
 	"github.com/switchboard-io/switchboard/protocol"
+	"github.com/switchboard-io/switchboard/subjects"
 )
 
 func TestPeer_MessageCrossesEdges(t *testing.T) {
@@ -24,6 +28,76 @@ func TestPeer_MessageCrossesEdges(t *testing.T) {
 	bob.MessageInstantSend("alice", 0, "hello alice", "m2")
 	alice.Wait(t, protocol.EvMessageInstantReceive, testenv.Account("bob"), testenv.Msg("hello alice"))
 	bob.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("m2"))
+}
+
+// Two users of one edge exchange peer messages without NATS: the edge
+// queues the frame on the receiver's session and settles the message when
+// the receiver acknowledges it, with the same callbacks as across edges.
+func TestPeer_OnOneEdgeTheMessageGoesStraightToTheReceiver(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	alice := env.LoginUser(t, 0, "alice")
+	bob := env.LoginUser(t, 0, "bob")
+	nc, err := nats.Connect("", nats.InProcessServer(env.NATS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var published atomic.Int64
+	users := strings.TrimSuffix(subjects.User(testenv.App.ID, "x"), subjects.Encode("x")) + "*"
+	sub, err := nc.Subscribe(users, func(*nats.Msg) { published.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 20
+	for i := range n {
+		alice.MessageInstantSend("bob", 0, "to bob "+strconv.Itoa(i), "a"+strconv.Itoa(i))
+		bob.MessageInstantSend("alice", 0, "to alice "+strconv.Itoa(i), "b"+strconv.Itoa(i))
+	}
+	alice.MessageInstantSend("alice", 0, "to myself", "self")
+	for i := range n {
+		alice.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("a"+strconv.Itoa(i)))
+		bob.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("b"+strconv.Itoa(i)))
+	}
+	alice.Wait(t, protocol.EvMessageSendSuccess, testenv.MsgID("self"))
+	alice.Wait(t, protocol.EvMessageInstantReceive, testenv.Account("alice"), testenv.Msg("to myself"))
+	for _, c := range []struct {
+		who  *testenv.User
+		from string
+		text string
+	}{{bob, "alice", "to bob "}, {alice, "bob", "to alice "}} {
+		i := 0
+		for _, e := range c.who.Events() {
+			if e.Ev == protocol.EvMessageInstantReceive && e.Account == c.from {
+				if e.Msg != c.text+strconv.Itoa(i) {
+					t.Fatalf("message %d from %s arrived as %q", i, c.from, e.Msg)
+				}
+				i++
+			}
+		}
+		if i != n {
+			t.Fatalf("%d messages from %s arrived, want %d", i, c.from, n)
+		}
+	}
+	// A message that needs no other edge publishes nothing to NATS.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p := published.Load(); p != 0 {
+		t.Fatalf("%d messages were published to the users' subjects", p)
+	}
+	// A receiver who logged out fails the message as before (without the
+	// tap, which NATS would count as a responder).
+	if err := sub.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	bob.Logout()
+	bob.Wait(t, protocol.EvLogout)
+	alice.MessageInstantSend("bob", 0, "gone?", "gone")
+	alice.Wait(t, protocol.EvMessageSendError, testenv.MsgID("gone"), testenv.Code(protocol.SendMessageOther))
 }
 
 // A receiver who is away keeps at most 4 MiB of messages for a resume;

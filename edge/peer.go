@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,12 +21,23 @@ import (
 // the receiving edge answers once the receiving client has acknowledged the
 // frame. An answer with hdrRefused, or no responder and no session in KV,
 // means the peer is offline.
+//
+// A receiver whose session is on the sender's own edge gets the frame from
+// the sender's edge directly, with the same reply token, and its
+// acknowledgement settles the message there (answer): no NATS round trip,
+// and none of its hand-offs between goroutines. A session that does not
+// take the frame (it ended, or its client is away with a full buffer)
+// leaves the message to NATS, whose receiving side decides as it would
+// for any edge's message.
 const hdrRefused = "Sb-Refused"
 
 // noResponderRetries is how often a "no responders" answer is retried while
 // KV says the peer is online: in a cluster, a fresh subscription takes a
 // moment to reach every server.
 const noResponderRetries = 5
+
+// errOffline fails a peer message whose receiver is not logged in.
+var errOffline = protocol.Errorf(protocol.KindNotFound, "peer is offline")
 
 type pendingSend struct {
 	sess *session
@@ -139,12 +151,22 @@ func (p *peerSender) sweep(done <-chan struct{}) {
 }
 
 func (p *peerSender) publish(tok string, ps *pendingSend) {
+	if p.deliverHere(tok, ps) {
+		return
+	}
 	m := &nats.Msg{Subject: ps.subject, Reply: tok, Data: ps.frame}
 	if err := p.srv.nc.PublishMsg(m); err != nil {
 		if ps := p.take(tok); ps != nil {
 			ps.settle(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
 		}
 	}
+}
+
+// deliverHere queues a peer message on its receiver's session when that
+// session is on this edge and takes it.
+func (p *peerSender) deliverHere(tok string, ps *pendingSend) bool {
+	sess := p.srv.target(userKey{ps.app, ps.req.Account}, "")
+	return sess != nil && sess.deliver(ps.frame, tok)
 }
 
 func (p *peerSender) take(tok string) *pendingSend {
@@ -175,7 +197,7 @@ func (p *peerSender) onReply(m *nats.Msg) {
 		return
 	}
 	if m.Header.Get(hdrRefused) != "" {
-		ps.settle(protocol.Errorf(protocol.KindNotFound, "peer is offline"))
+		ps.settle(errOffline)
 		return
 	}
 	ps.settle(nil)
@@ -187,7 +209,7 @@ func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 	_, _, err := p.srv.store.Session(ctx, ps.app, ps.req.Account)
 	if errors.Is(err, kv.ErrNotFound) || ps.tries >= noResponderRetries {
 		if ps := p.take(tok); ps != nil {
-			ps.settle(protocol.Errorf(protocol.KindNotFound, "peer is offline"))
+			ps.settle(errOffline)
 		}
 		return
 	}
@@ -216,8 +238,28 @@ func settleSend(sess *session, req *protocol.Request, notify func(error), err er
 	}
 }
 
+// acknowledge answers a peer message that its receiver has.
+func (p *peerSender) acknowledge(reply string) { p.answer(reply, false) }
+
 // refuse answers a peer message that no session here can take.
-func (p *peerSender) refuse(reply string) {
-	m := &nats.Msg{Subject: reply, Header: nats.Header{hdrRefused: []string{"1"}}}
+func (p *peerSender) refuse(reply string) { p.answer(reply, true) }
+
+// answer settles a peer message this edge sent itself, and publishes the
+// answer to another edge's.
+func (p *peerSender) answer(reply string, refused bool) {
+	if strings.HasPrefix(reply, p.prefix) {
+		if ps := p.take(reply); ps != nil {
+			var err error
+			if refused {
+				err = errOffline
+			}
+			ps.settle(err)
+		}
+		return
+	}
+	m := &nats.Msg{Subject: reply}
+	if refused {
+		m.Header = nats.Header{hdrRefused: []string{"1"}}
+	}
 	_ = p.srv.nc.PublishMsg(m)
 }

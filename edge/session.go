@@ -210,7 +210,7 @@ func (s *session) ack(n uint64) {
 	}
 	s.mu.Unlock()
 	for _, a := range done {
-		_ = s.srv.nc.Publish(a.reply, nil)
+		s.srv.peers.acknowledge(a.reply)
 	}
 }
 
