@@ -122,3 +122,30 @@ func TestDrain_WaitsForTheAnswersToItsPeerMessages(t *testing.T) {
 		t.Fatalf("edge shutdown: %v", err)
 	}
 }
+
+// A client that had a peer message, and moved to another edge before it
+// acknowledged it, says so with its resume count: the message's sender
+// gets its success, as after a resume on the same edge.
+func TestResume_OnAnotherEdgeAcknowledgesWhatTheClientCounted(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Edges: 2, Workers: 2})
+	alice := env.LoginUser(t, 0, "alice")
+	carol := testenv.Dial(t, env.URL(0))
+	sid := carol.Login("carol").Session
+
+	alice.MessageInstantSend("carol", 0, "did you get this?", "q1")
+	if ev := carol.Expect(protocol.EvMessageInstantReceive); ev.Msg != "did you get this?" || !ev.Ack {
+		t.Fatalf("carol got %+v", ev)
+	}
+	// Carol's connection drops before her acknowledgement is sent; she
+	// resumes on edge 1, having counted the message.
+	carol.WS.Close()
+	back := testenv.Dial(t, env.URL(1))
+	back.Send(protocol.Request{Op: protocol.OpResume, AppID: testenv.App.ID, Account: "carol", Session: sid, N: 1})
+	back.Expect(protocol.EvReconnected)
+	ev := alice.WaitFor(t, testenv.WaitTimeout, "", testenv.MsgID("q1"), func(e protocol.Event) bool {
+		return e.Ev == protocol.EvMessageSendSuccess || e.Ev == protocol.EvMessageSendError
+	})
+	if ev.Ev != protocol.EvMessageSendSuccess {
+		t.Fatalf("alice got %+v; carol has the message", ev)
+	}
+}

@@ -119,9 +119,11 @@ func (s *Server) rejoinLocal(sess *session, names []string) {
 }
 
 // movedAway lets a session go that its client resumed on another edge: the
-// frames after the client's count n are passed on to the account's subject
-// for that session, with the acknowledgements their senders wait for, and the
-// session ends here without telling anyone else.
+// senders of the peer messages up to the client's count n get their
+// answers, as a resume here would give them (attach); the frames after n
+// are passed on to the account's subject for that session, with the
+// acknowledgements their senders wait for; and the session ends here
+// without telling anyone else.
 func (s *session) movedAway(n uint64) {
 	s.mu.Lock()
 	if s.ended {
@@ -131,6 +133,12 @@ func (s *session) movedAway(n uint64) {
 	// From here on, frames for the session follow it (deliverFrame); the
 	// kept ones go first, under the lock, so that the order holds.
 	s.movedOut = true
+	i := 0
+	for i < len(s.acks) && s.acks[i].seq <= n {
+		i++
+	}
+	counted := s.acks[:i:i]
+	s.acks = s.acks[i:]
 	if n >= s.base && n <= s.sent {
 		for i, f := range s.buf[n-s.base:] {
 			seq := n + uint64(i) + 1
@@ -149,6 +157,9 @@ func (s *session) movedAway(n uint64) {
 		}
 	}
 	s.mu.Unlock()
+	for _, a := range counted {
+		s.srv.peers.acknowledge(a.reply)
+	}
 	s.srv.rememberMove(userKey{s.app, s.account}, s.sid)
 	s.end(-1, nil, protocol.CloseSessionLost, "session resumed elsewhere")
 }
