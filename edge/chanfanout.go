@@ -242,7 +242,10 @@ func (ch *channel) onMsg(m *nats.Msg) {
 		return
 	}
 	if tok := m.Header.Get(hdrChanMsg); tok != "" && m.Header.Get(protocol.HdrEdge) == ch.srv.cfg.ID {
-		ch.srv.channelSendBack(tok)
+		// The sender hears of it once this edge's members have it queued
+		// (and ch.mu is released): what the sender does next, say a peer
+		// message to one of them, comes after it.
+		defer ch.srv.channelSendBack(tok)
 	}
 	d := delivery{f: newSharedFrame(m.Data), from: m.Header.Get(protocol.HdrFrom)}
 	d.mrev, _ = strconv.ParseUint(m.Header.Get(protocol.HdrMemberRev), 10, 64)
