@@ -68,6 +68,7 @@ func TestManifests(t *testing.T) {
 			t.Run("references", func(t *testing.T) { checkReferences(t, r, k.secretsByHand) })
 			t.Run("switchboard", func(t *testing.T) { checkSwitchboard(t, r, k.fixedReplicas, k.tls) })
 			t.Run("nats", func(t *testing.T) { checkNATS(t, r, k.tls) })
+			t.Run("server API", func(t *testing.T) { checkServerAPI(t, r) })
 		})
 	}
 }
@@ -286,7 +287,9 @@ func checkSelectors(t *testing.T, r *rendering) {
 		}
 		for _, rule := range n.Spec.Ingress {
 			for _, from := range rule.From {
-				if from.PodSelector != nil && len(r.selecting(selector(t, what+" from", from.PodSelector))) == 0 {
+				// With a namespaceSelector the peer's pods may live in other
+				// namespaces, which this rendering does not hold.
+				if from.PodSelector != nil && from.NamespaceSelector == nil && len(r.selecting(selector(t, what+" from", from.PodSelector))) == 0 {
 					t.Errorf("%s lets in pods that no workload runs: %v", what, from.PodSelector.MatchLabels)
 				}
 			}
@@ -602,9 +605,10 @@ func checkSwitchboard(t *testing.T, r *rendering, fixedReplicas int32, tls bool)
 			}
 		}
 
-		// The worker's apps: a file from a Secret, which must load.
+		// The worker's apps: a file from a Secret, which must load. (The
+		// edge's, for the server API: checkServerAPI.)
 		if part == "worker" {
-			content, ok := secretFile(t, r, what+" SB_APPS_FILE", pod, c, vars["SB_APPS_FILE"].Value)
+			_, content, ok := secretFile(t, r, what+" SB_APPS_FILE", pod, c, vars["SB_APPS_FILE"].Value)
 			if ok {
 				checkApps(t, what, content)
 			}
@@ -645,9 +649,13 @@ func checkNATSURL(t *testing.T, r *rendering, what, value string, nats *appsv1.S
 	}
 }
 
-// secretFile checks that path is a key of a Secret mounted into c, and
-// returns the key's content when the Secret is rendered here.
-func secretFile(t *testing.T, r *rendering, what string, pod *corev1.PodTemplateSpec, c *corev1.Container, path string) (string, bool) {
+// secretKey names a key of a Secret.
+type secretKey struct{ secret, key string }
+
+// secretFile checks that path is a key of a Secret mounted into c, where
+// the pod's user may read it, and returns that key, and its content when
+// the Secret is rendered here (rendered true).
+func secretFile(t *testing.T, r *rendering, what string, pod *corev1.PodTemplateSpec, c *corev1.Container, path string) (from secretKey, content string, rendered bool) {
 	t.Helper()
 	for _, m := range c.VolumeMounts {
 		rel, err := filepath.Rel(m.MountPath, path)
@@ -659,30 +667,45 @@ func secretFile(t *testing.T, r *rendering, what string, pod *corev1.PodTemplate
 				continue
 			}
 			key := rel
+			mode := corev1.SecretVolumeSourceDefaultMode
+			if v.Secret.DefaultMode != nil {
+				mode = *v.Secret.DefaultMode
+			}
 			if len(v.Secret.Items) > 0 {
 				key = ""
 				for _, item := range v.Secret.Items {
 					if item.Path == rel {
 						key = item.Key
+						if item.Mode != nil {
+							mode = *item.Mode
+						}
 					}
 				}
 			}
+			// The file belongs to root, and to the pod's fsGroup if it
+			// has one; the pod's user is not root.
+			psc := pod.Spec.SecurityContext
+			if fsGroup := psc != nil && psc.FSGroup != nil; mode&0o004 == 0 && (mode&0o040 == 0 || !fsGroup) {
+				t.Errorf("%s: %s has mode %#o, which the pod's user cannot read (without an fsGroup the file's group is root's)", what, path, mode)
+			}
+			from = secretKey{v.Secret.SecretName, key}
 			s, ok := r.secrets[v.Secret.SecretName]
 			switch {
 			case key == "":
 				t.Errorf("%s: %s is not among the items of Secret %s", what, path, v.Secret.SecretName)
 			case !ok:
 				// Created by hand: checkReferences checks that the docs say how.
+				return from, "", false
 			case !hasKey(s, key):
 				t.Errorf("%s: Secret %s has no key %s", what, v.Secret.SecretName, key)
 			default:
-				return secretValue(s, key), true
+				return from, secretValue(s, key), true
 			}
-			return "", false
+			return secretKey{}, "", false
 		}
 	}
 	t.Errorf("%s: %s is in no Secret mounted into container %s", what, path, c.Name)
-	return "", false
+	return secretKey{}, "", false
 }
 
 func hasKey(s *corev1.Secret, key string) bool {
@@ -700,8 +723,9 @@ func secretValue(s *corev1.Secret, key string) string {
 	return string(s.Data[key])
 }
 
-// checkApps loads an apps file as the worker will.
-func checkApps(t *testing.T, what, content string) {
+// checkApps loads an apps file as edge and worker will; nil if it does not
+// load or holds no app.
+func checkApps(t *testing.T, what, content string) *apps.Registry {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "apps.json")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -715,9 +739,13 @@ func checkApps(t *testing.T, what, content string) {
 	})
 	if err != nil {
 		t.Errorf("%s: the apps file does not load: %v", what, err)
-	} else if reg.Len() == 0 {
-		t.Errorf("%s: the apps file has no app", what)
+		return nil
 	}
+	if reg.Len() == 0 {
+		t.Errorf("%s: the apps file has no app", what)
+		return nil
+	}
+	return reg
 }
 
 // TestDockerfile_BuildsWhatTheManifestsRun: the image (which no test here
