@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard-io/switchboard/metrics"
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
@@ -125,6 +126,10 @@ func (c *conn) handle(typ int, data []byte) {
 		c.fail(&protocol.Request{Op: "frame"}, protocol.Errorf(protocol.KindInvalid, "frames must be JSON text"))
 		return
 	}
+	if n, ok := parseAck(data); ok {
+		c.ack(n)
+		return
+	}
 	var r protocol.Request
 	err := json.Unmarshal(data, &r)
 	if err != nil {
@@ -142,6 +147,40 @@ func (c *conn) handle(typ int, data []byte) {
 		return
 	}
 	c.dispatch(&r)
+}
+
+// ackPrefix is how the SDKs write an acknowledgement: {"op":"ack","n":N}.
+var ackPrefix = []byte(`{"op":"` + protocol.OpAck + `","n":`)
+
+// parseAck reads an acknowledgement written as the SDKs write it, the frame
+// a busy client sends most, without decoding it into a Request. Any other
+// spelling is decoded as every other frame is.
+func parseAck(data []byte) (uint64, bool) {
+	if !bytes.HasPrefix(data, ackPrefix) || len(data) < len(ackPrefix)+2 || data[len(data)-1] != '}' {
+		return 0, false
+	}
+	digits := data[len(ackPrefix) : len(data)-1]
+	if len(digits) > 19 || (len(digits) > 1 && digits[0] == '0') {
+		return 0, false // 19 digits always fit in a uint64
+	}
+	var n uint64
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(d-'0')
+	}
+	return n, true
+}
+
+// ack is dispatch's acknowledgement, for a frame parseAck read.
+func (c *conn) ack(n uint64) {
+	sess := c.session()
+	if sess == nil {
+		return
+	}
+	c.srv.Metrics.EdgeRequest(protocol.OpAck, metrics.ResultOK)
+	sess.ack(n)
 }
 
 // drain waits until every frame read so far has been handled.

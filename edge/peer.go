@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -96,13 +95,7 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over 60 messages per second")))
 		return
 	}
-	frame, err := json.Marshal(protocol.Event{
-		Ev: protocol.EvMessageInstantReceive, Account: sess.account, Msg: r.Msg, Ack: true,
-	})
-	if err != nil {
-		sess.deliverEvent(protocol.FailureEvent(r, err))
-		return
-	}
+	frame := protocol.InstantReceiveFrame(sess.account, r.Msg)
 	p.start(&pendingSend{sess: sess, app: sess.app, req: r, subject: subjects.User(sess.app, r.Account), frame: frame})
 }
 
@@ -234,7 +227,7 @@ func settleSend(sess *session, req *protocol.Request, notify func(error), err er
 	case err != nil:
 		sess.deliverEvent(protocol.FailureEvent(req, err))
 	default:
-		sess.deliverEvent(protocol.Event{Ev: protocol.EvMessageSendSuccess, MessageID: req.MsgID})
+		sess.deliver(protocol.SendSuccessFrame(req.MsgID), "")
 	}
 }
 
