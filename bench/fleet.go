@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"runtime/pprof"
 	"strings"
@@ -72,8 +73,12 @@ func loadMain() int {
 	return 0
 }
 
-// startCPUProfile profiles this process into file until stop.
+// startCPUProfile profiles this process into file until stop; the file's
+// directory is made if missing, as -profile's is.
 func startCPUProfile(file string) (stop func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return nil, err
+	}
 	f, err := os.Create(file)
 	if err != nil {
 		return nil, err
