@@ -414,9 +414,16 @@ func (s *session) refresh(ctx context.Context) (retry bool) {
 	return false
 }
 
+// refreshLoop renews every session record once a round, a third of the
+// TTL. A round's writes are spread over its first half, not made at once: an
+// edge with 100,000 sessions would otherwise put 100,000 KV writes into a
+// moment every 20 s, and every request then would wait behind them. The order
+// changes from round to round, so two refreshes of one record are at most a
+// round and a half apart (30 s of the default TTL's 60).
 func (s *Server) refreshLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.SessionTTL / 3)
+	every := s.cfg.SessionTTL / 3
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -430,19 +437,39 @@ func (s *Server) refreshLoop() {
 			all = append(all, sess)
 		}
 		s.mu.Unlock()
-		// Many at a time: one after another, a round over thousands of
-		// sessions could outlast the TTL it renews.
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, refreshParallel)
-		for _, sess := range all {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				s.refreshOne(sess)
-			}()
+		s.refreshRound(all, every/2)
+	}
+}
+
+// refreshRound refreshes all, starting session i at over·i/len(all) after
+// the round began, many at a time: one after another, a round over thousands
+// of sessions could outlast the TTL it renews.
+func (s *Server) refreshRound(all []*session, over time.Duration) {
+	start := time.Now()
+	wait := time.NewTimer(time.Hour)
+	defer wait.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, refreshParallel)
+	for i, sess := range all {
+		// The loop sleeps only when the next start is at least
+		// refreshStep away: thousands of sessions start in steps of
+		// many, not with a timer each.
+		due := start.Add(over * time.Duration(i) / time.Duration(len(all)))
+		if d := time.Until(due); d >= refreshStep {
+			wait.Reset(d)
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-wait.C:
+			}
 		}
-		wg.Wait()
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s.refreshOne(sess)
+		}()
 	}
 }
 
@@ -466,10 +493,12 @@ func (s *Server) refreshOne(sess *session) {
 	}
 }
 
-// refreshParallel bounds the session refreshes under way at once;
+// refreshStep is the shortest sleep between the starts of a round's
+// refreshes; refreshParallel bounds the refreshes under way at once;
 // refreshTries and refreshRetryAfter are how often and how soon one that
 // failed is tried again within a round.
 const (
+	refreshStep       = 10 * time.Millisecond
 	refreshParallel   = 64
 	refreshTries      = 4
 	refreshRetryAfter = 500 * time.Millisecond
