@@ -42,9 +42,12 @@ type pendingSend struct {
 	sess *session
 	// app is the sender's app; notify, when set, takes the outcome
 	// instead of sess (the server API's sends, serverapi.go).
-	app     string
-	notify  func(error)
-	req     *protocol.Request
+	app    string
+	notify func(error)
+	// to and msgID are the receiver and the message's ID: all the outcome
+	// needs of the request, which goes back to its pool (inbox.go).
+	to      string
+	msgID   string
 	subject string
 	frame   []byte
 	tries   int
@@ -96,7 +99,7 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		return
 	}
 	frame := protocol.InstantReceiveFrame(sess.account, r.Msg)
-	p.start(&pendingSend{sess: sess, app: sess.app, req: r, subject: subjects.User(sess.app, r.Account), frame: frame})
+	p.start(&pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, subject: subjects.User(sess.app, r.Account), frame: frame})
 }
 
 // start tracks ps and publishes it, failing it after MessageTimeout.
@@ -158,7 +161,7 @@ func (p *peerSender) publish(tok string, ps *pendingSend) {
 // deliverHere queues a peer message on its receiver's session when that
 // session is on this edge and takes it.
 func (p *peerSender) deliverHere(tok string, ps *pendingSend) bool {
-	sess := p.srv.target(userKey{ps.app, ps.req.Account}, "")
+	sess := p.srv.target(userKey{ps.app, ps.to}, "")
 	return sess != nil && sess.deliver(ps.frame, tok)
 }
 
@@ -199,7 +202,7 @@ func (p *peerSender) onReply(m *nats.Msg) {
 func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 	ctx, cancel := context.WithTimeout(p.srv.ctx, p.srv.cfg.RequestTimeout)
 	defer cancel()
-	_, _, err := p.srv.store.Session(ctx, ps.app, ps.req.Account)
+	_, _, err := p.srv.store.Session(ctx, ps.app, ps.to)
 	if errors.Is(err, kv.ErrNotFound) || ps.tries >= noResponderRetries {
 		if ps := p.take(tok); ps != nil {
 			ps.settle(errOffline)
@@ -215,7 +218,10 @@ func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 }
 
 // settle hands the outcome (nil: delivered) of a peer message to whoever sent it.
-func (ps *pendingSend) settle(err error) { settleSend(ps.sess, ps.req, ps.notify, err) }
+func (ps *pendingSend) settle(err error) {
+	req := protocol.Request{Op: protocol.OpMessageInstantSend, Account: ps.to, MsgID: ps.msgID}
+	settleSend(ps.sess, &req, ps.notify, err)
+}
 
 // settleSend tells a message's sender its outcome: notify when set (the
 // server API), else the session, with onMessageSendSuccess or the failure

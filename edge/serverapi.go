@@ -35,7 +35,8 @@ func (s *Server) SendPeer(ctx context.Context, app, from, to, msg string) error 
 	s.peers.start(&pendingSend{
 		app:     app,
 		notify:  func(err error) { done <- err },
-		req:     &protocol.Request{Op: protocol.OpMessageInstantSend, Account: to, Msg: msg, MsgID: randomID(12)},
+		to:      to,
+		msgID:   randomID(12),
 		subject: subjects.User(app, to),
 		frame:   frame,
 	})
