@@ -1,6 +1,8 @@
 // Package cpp_test builds the C++ SDK (sdk/cpp, CMake) and runs its
 // GoogleTest suite with ctest against a real Switchboard: an embedded NATS
-// with JetStream, a worker and an edge on a free port (internal/testenv).
+// with JetStream, a worker and two edges on free ports (internal/testenv),
+// and a control endpoint (control_test.go) through which the suite drains
+// an edge or ends a session.
 //
 // TestCpp builds and runs the plain configuration. With SB_CPP_SANITIZE=1 it
 // runs the suite instead under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -80,7 +82,12 @@ func TestCpp(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	env := testenv.Start(t, testenv.Options{})
+	// Two edges: edge 0 serves the suite; edge 1 is the other end of the
+	// tests of a move, of failover and of a refused resume, which drain
+	// it (and start it again) through the control endpoint. API: the
+	// control endpoint's kick goes through edge 0's server API.
+	env := testenv.Start(t, testenv.Options{Edges: 2, API: true})
+	controlURL := startControl(t, env)
 	// wss://: one TLS front whose CA OpenSSL is told to trust, and one whose
 	// certificate nobody vouches for.
 	ca, caKey := newCA(t, "Switchboard test CA")
@@ -98,6 +105,8 @@ func TestCpp(t *testing.T) {
 			start := time.Now()
 			envs := append([]string{
 				"SWITCHBOARD_URL=" + env.URL(0),
+				"SWITCHBOARD_URL_EDGE1=" + env.URL(1),
+				"SWITCHBOARD_CONTROL_URL=" + controlURL,
 				"SWITCHBOARD_APP=" + testenv.App.ID,
 				"SWITCHBOARD_APP_CERT=" + testenv.App.Certificate,
 			}, c.env...)

@@ -5,12 +5,16 @@
 #include <array>
 #include <atomic>
 #include <future>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <set>
 
 #include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 namespace sbtest {
 
@@ -27,6 +31,41 @@ std::string appID() {
     return a ? a : "switchboard-dev";
 }
 
+std::string edge1URL() {
+    char const* u = std::getenv("SWITCHBOARD_URL_EDGE1");
+    return u ? u : "";
+}
+
+std::string controlURL() {
+    char const* u = std::getenv("SWITCHBOARD_CONTROL_URL");
+    return u ? u : "";
+}
+
+int control(std::string const& path) {
+    namespace http = boost::beast::http;
+    std::string u = controlURL(); // http://127.0.0.1:PORT
+    if (u.rfind("http://", 0) != 0) return 0;
+    auto hostport = u.substr(7);
+    auto colon = hostport.rfind(':');
+    try {
+        asio::io_context io;
+        boost::beast::tcp_stream stream(io);
+        stream.expires_after(std::chrono::seconds(90)); // a drain waits for its clients
+        stream.connect(tcp::resolver(io).resolve(hostport.substr(0, colon), hostport.substr(colon + 1)));
+        http::request<http::empty_body> req{http::verb::post, path, 11};
+        req.set(http::field::host, hostport);
+        http::write(stream, req);
+        boost::beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        http::read(stream, buf, res);
+        if (res.result_int() >= 300) ADD_FAILURE() << "control " << path << ": " << res.result_int() << " " << res.body();
+        return static_cast<int>(res.result_int());
+    } catch (std::exception const& e) {
+        ADD_FAILURE() << "control " << path << ": " << e.what();
+        return 0;
+    }
+}
+
 std::string unique(std::string const& base) {
     static std::string const run = [] {
         std::random_device rd;
@@ -34,6 +73,20 @@ std::string unique(std::string const& base) {
     }();
     static std::atomic<int> seq{0};
     return base + "-" + run + "-" + std::to_string(++seq);
+}
+
+std::string tokenV1(std::string const& app, std::string const& cert, std::string const& account, long long expiry) {
+    std::string e = std::to_string(expiry), in = account + app + cert + e;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(in.data(), in.size(), md, &n, EVP_md5(), nullptr);
+    std::string hex;
+    char b[3];
+    for (unsigned int i = 0; i < n; ++i) {
+        std::snprintf(b, sizeof b, "%02x", md[i]);
+        hex += b;
+    }
+    return "1:" + app + ":" + e + ":" + hex;
 }
 
 std::function<bool(json const&)> field(std::string const& key, json const& value) {
@@ -183,6 +236,7 @@ void Recorder::onUserAttrResult(char const* account, size_t account_size, char c
 void Recorder::onUserAttrAllResult(char const* account, size_t account_size, char const* value, size_t value_size) {
     add({{"ev", "onUserAttrAllResult"}, {"account", S(account)}, {"value", S(value)}});
 }
+void Recorder::onLog(char const* txt, size_t txt_size) { add({{"ev", "onLog"}, {"msg", S(txt)}}); }
 #undef S
 
 // ---- Proxy ----
@@ -240,8 +294,8 @@ struct Proxy::Impl {
     }
 };
 
-Proxy::Proxy() : impl_(new Impl) {
-    std::string u = serverURL(); // ws://host:port/path
+Proxy::Proxy(std::string const& target) : impl_(new Impl) {
+    std::string const& u = target; // ws://host:port/path
     auto rest = u.substr(u.find("://") + 3);
     auto slash = rest.find('/');
     auto hostport = rest.substr(0, slash);

@@ -27,6 +27,14 @@ constexpr auto kWait = 30s;
 
 std::string serverURL();
 std::string appID();
+// edge1URL is a second edge of the same Switchboard (SWITCHBOARD_URL_EDGE1),
+// and controlURL the harness's control endpoint (SWITCHBOARD_CONTROL_URL,
+// sdk/cpp/control_test.go); "" when the harness did not set them.
+std::string edge1URL();
+std::string controlURL();
+// control POSTs path (e.g. "/drain?edge=1") to the control endpoint and
+// returns the HTTP status, or 0 when it cannot be reached.
+int control(std::string const& path);
 // unique returns a name no other test run on the same server has used.
 std::string unique(std::string const& base);
 
@@ -73,6 +81,8 @@ public:
     void onQueryUserStatusResult(char const* name, size_t name_size, char const* status, size_t status_size) override;
     void onUserAttrResult(char const* account, size_t account_size, char const* name, size_t name_size, char const* value, size_t value_size) override;
     void onUserAttrAllResult(char const* account, size_t account_size, char const* value, size_t value_size) override;
+    // The SDK's own log lines, as {"ev": "onLog", "msg": line}.
+    void onLog(char const* txt, size_t txt_size) override;
 
 private:
     void add(json ev);
@@ -83,12 +93,12 @@ private:
     std::vector<size_t> taken_; // indexes already returned by wait
 };
 
-// Proxy forwards TCP connections to the server. drop() cuts every one of
-// them at once (no close frame: the network went away); refuse(true) makes
-// it close new ones at once.
+// Proxy forwards TCP connections to the server (or to target, a ws:// URL).
+// drop() cuts every one of them at once (no close frame: the network went
+// away); refuse(true) makes it close new ones at once.
 class Proxy {
 public:
-    Proxy();
+    explicit Proxy(std::string const& target = serverURL());
     ~Proxy();
     std::string url() const; // ws://127.0.0.1:PORT/ws
     void drop();
@@ -112,6 +122,10 @@ struct Instance {
     agora_sdk_win::IAgoraAPI* api = nullptr;
     Recorder rec;
 };
+
+// tokenV1 makes a SignalingToken v1 (docs/tokens.md): 1:appId:expiry:md5hex
+// of account + appId + certificate + expiry.
+std::string tokenV1(std::string const& app, std::string const& cert, std::string const& account, long long expiry);
 
 std::function<bool(json const&)> field(std::string const& key, json const& value);
 

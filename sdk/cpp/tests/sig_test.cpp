@@ -8,8 +8,6 @@
 #include <future>
 #include <string>
 
-#include <openssl/evp.h>
-
 #include <gtest/gtest.h>
 
 #include "fixture.hpp"
@@ -43,22 +41,6 @@ TEST(Login, SecondLoginKicksTheFirst) {
     EXPECT_EQ(a.rec.wait("onLogout")["ecode"], 103);
     EXPECT_EQ(a.api->getStatus(), 0);
     EXPECT_EQ(b.api->getStatus(), 2);
-}
-
-// tokenV1 makes a SignalingToken v1 (docs/tokens.md): 1:appId:expiry:md5hex
-// of account + appId + certificate + expiry.
-std::string tokenV1(std::string const& app, std::string const& cert, std::string const& account, long long expiry) {
-    std::string e = std::to_string(expiry), in = account + app + cert + e;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(in.data(), in.size(), md, &n, EVP_md5(), nullptr);
-    std::string hex;
-    char b[3];
-    for (unsigned int i = 0; i < n; ++i) {
-        std::snprintf(b, sizeof b, "%02x", md[i]);
-        hex += b;
-    }
-    return "1:" + app + ":" + e + ":" + hex;
 }
 
 TEST(Login, ExpiredTokenEndsTheSessionWith105) {
