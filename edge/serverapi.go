@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/switchboard-io/switchboard/protocol"
 	"github.com/switchboard-io/switchboard/subjects"
@@ -25,12 +24,6 @@ func (s *Server) CallWorkers(ctx context.Context, c *protocol.Call) (*protocol.R
 // offline; protocol.ErrTimeout when no acknowledgement came within
 // MessageTimeout; KindUnavailable when NATS could not take it.
 func (s *Server) SendPeer(ctx context.Context, app, from, to, msg string) error {
-	frame, err := json.Marshal(protocol.Event{
-		Ev: protocol.EvMessageInstantReceive, Account: from, Msg: msg, Ack: true,
-	})
-	if err != nil {
-		return err
-	}
 	done := make(chan error, 1)
 	s.peers.start(&pendingSend{
 		app:     app,
@@ -38,7 +31,7 @@ func (s *Server) SendPeer(ctx context.Context, app, from, to, msg string) error 
 		to:      to,
 		msgID:   randomID(12),
 		subject: subjects.User(app, to),
-		frame:   frame,
+		frame:   protocol.InstantReceiveFrame(from, msg),
 	})
 	return wait(ctx, done)
 }
