@@ -20,10 +20,6 @@ using namespace sbtest;
 
 namespace {
 
-#define P(s) (s).c_str(), (s).size()
-
-std::string const kToken = "_no_need_token";
-
 bool twoEdges() { return !edge1URL().empty() && !controlURL().empty(); }
 
 // at is the index of the nth (from 1) event named ev in a recorder's
@@ -38,6 +34,14 @@ int at(Recorder& r, std::string const& ev, int nth = 1) {
 
 // logged says whether the SDK logged line (onLog).
 std::function<bool(json const&)> logged(std::string const& line) { return field("msg", line); }
+
+// joinBoth joins a and then b (account bn) to room, and returns once a has
+// seen b join.
+void joinBoth(Instance& a, Instance& b, std::string const& bn, std::string const& room) {
+    a.join(room);
+    b.join(room);
+    a.rec.wait("onChannelUserJoined", field("account", bn));
+}
 
 // EdgeBack starts edge 1 again when the test that drained it ends, so that
 // the tests after it find it.
@@ -68,9 +72,7 @@ TEST(Move, DrainedEdgeMovesTheClientWithItsSession) {
     };
     a.login(an);
     b.login(bn);
-    a.join(room);
-    b.join(room);
-    a.rec.wait("onChannelUserJoined", field("account", bn));
+    joinBoth(a, b, bn, room);
 
     EdgeBack back;
     auto drained = std::async(std::launch::async, [] { return control("/drain?edge=1"); });
@@ -151,9 +153,7 @@ TEST(Failover, ReconnectsThroughTheNextURLWhenTheFirstDies) {
     Instance a(first.url() + "," + serverURL());
     a.login(an);
     b.login(bn);
-    a.join(room);
-    b.join(room);
-    a.rec.wait("onChannelUserJoined", field("account", bn));
+    joinBoth(a, b, bn, room);
 
     first.refuse(true);
     first.drop();
@@ -198,9 +198,7 @@ TEST(ResumeRefused, SDKLogsInAfreshAndJoinsAgain) {
     Instance a(proxy.url());
     a.login(an);
     b.login(bn);
-    a.join(room);
-    b.join(room);
-    a.rec.wait("onChannelUserJoined", field("account", bn));
+    joinBoth(a, b, bn, room);
 
     proxy.refuse(true);
     proxy.drop();

@@ -21,25 +21,18 @@ namespace sbtest {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-std::string serverURL() {
-    char const* u = std::getenv("SWITCHBOARD_URL");
-    return u ? u : "ws://127.0.0.1:7400/ws";
+namespace {
+// env is the environment variable name, or otherwise when it is unset.
+std::string env(char const* name, char const* otherwise) {
+    char const* v = std::getenv(name);
+    return v ? v : otherwise;
 }
+} // namespace
 
-std::string appID() {
-    char const* a = std::getenv("SWITCHBOARD_APP");
-    return a ? a : "switchboard-dev";
-}
-
-std::string edge1URL() {
-    char const* u = std::getenv("SWITCHBOARD_URL_EDGE1");
-    return u ? u : "";
-}
-
-std::string controlURL() {
-    char const* u = std::getenv("SWITCHBOARD_CONTROL_URL");
-    return u ? u : "";
-}
+std::string serverURL() { return env("SWITCHBOARD_URL", "ws://127.0.0.1:7400/ws"); }
+std::string appID() { return env("SWITCHBOARD_APP", "switchboard-dev"); }
+std::string edge1URL() { return env("SWITCHBOARD_URL_EDGE1", ""); }
+std::string controlURL() { return env("SWITCHBOARD_CONTROL_URL", ""); }
 
 int control(std::string const& path) {
     namespace http = boost::beast::http;
@@ -295,8 +288,7 @@ struct Proxy::Impl {
 };
 
 Proxy::Proxy(std::string const& target) : impl_(new Impl) {
-    std::string const& u = target; // ws://host:port/path
-    auto rest = u.substr(u.find("://") + 3);
+    auto rest = target.substr(target.find("://") + 3); // ws://host:port/path
     auto slash = rest.find('/');
     auto hostport = rest.substr(0, slash);
     impl_->path = slash == std::string::npos ? "/" : rest.substr(slash);
@@ -358,8 +350,8 @@ Instance::~Instance() {
 }
 
 void Instance::login(std::string const& account) {
-    std::string app = appID(), token = "_no_need_token";
-    api->login(app.c_str(), app.size(), account.c_str(), account.size(), token.c_str(), token.size(), 0, "", 0);
+    std::string app = appID();
+    api->login(P(app), P(account), P(kToken), 0, "", 0);
     rec.wait("onLoginSuccess");
 }
 

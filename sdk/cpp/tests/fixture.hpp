@@ -25,6 +25,12 @@ using namespace std::chrono_literals;
 // Generous: the machine is a busy 2-core box, and sanitizers slow it down.
 constexpr auto kWait = 30s;
 
+// P passes a std::string as the API's (pointer, size) pair.
+#define P(s) (s).c_str(), (s).size()
+
+// kToken is the token an app without a certificate check takes.
+inline std::string const kToken = "_no_need_token";
+
 std::string serverURL();
 std::string appID();
 // edge1URL is a second edge of the same Switchboard (SWITCHBOARD_URL_EDGE1),

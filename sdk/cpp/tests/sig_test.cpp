@@ -16,11 +16,6 @@ using namespace sbtest;
 
 namespace {
 
-// P passes a std::string as the API's (pointer, size) pair.
-#define P(s) (s).c_str(), (s).size()
-
-std::string const kToken = "_no_need_token";
-
 TEST(Login, LoginAndLogout) {
     Instance a;
     EXPECT_EQ(a.api->getStatus(), 0);
