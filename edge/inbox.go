@@ -132,7 +132,10 @@ func (c *conn) handle(typ int, data []byte) {
 	}
 	pooled := requests.Get().(*protocol.Request)
 	*pooled = protocol.Request{}
-	err := json.Unmarshal(data, pooled)
+	var err error
+	if !protocol.DecodePeerMessage(data, pooled) {
+		err = json.Unmarshal(data, pooled)
+	}
 	if err == nil && pooled.Op == protocol.OpMessageInstantSend {
 		// A peer message is handled before dispatch returns, and what
 		// waits for its answer keeps only strings of the request.
