@@ -33,13 +33,17 @@ func ValidName(s string) bool {
 		return false
 	}
 	n := 0
+	ascii := true
 	for _, r := range s {
 		n++
 		if r <= ' ' || unicode.IsSpace(r) || !unicode.IsGraphic(r) {
 			return false
 		}
+		ascii = ascii && r < utf8.RuneSelf
 	}
-	return n <= MaxNameChars && norm.NFKC.IsNormalString(s)
+	// ASCII text is in every normalization form; the check of the rest
+	// allocates.
+	return n <= MaxNameChars && (ascii || norm.NFKC.IsNormalString(s))
 }
 
 // MaxAppIDBytes is the longest app ID, in bytes.

@@ -3,6 +3,9 @@ package protocol
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestValidName(t *testing.T) {
@@ -125,3 +128,19 @@ func TestAsError_HidesInternalText(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestValidName_ASCIIIsCheckedWithoutAllocating: every visible ASCII
+// character is in NFKC, so an ASCII name skips the normalization check,
+// which allocates; the answer is the same.
+func TestValidName_ASCIIIsCheckedWithoutAllocating(t *testing.T) {
+	for c := byte(0); c < utf8.RuneSelf; c++ {
+		s := "a" + string(rune(c)) + "z"
+		want := c > ' ' && c != 0x7f && norm.NFKC.IsNormalString(s)
+		if got := ValidName(s); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { ValidName("alice-1_x.y") }); n != 0 {
+		t.Fatalf("%v allocations to check an ASCII name", n)
+	}
+}
