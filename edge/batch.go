@@ -70,6 +70,38 @@ func (b *batchConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// writeText writes data as one unmasked, final WebSocket text frame, its
+// header and its payload under one lock: nothing another goroutine writes
+// (gorilla's pong from the reader) comes between them. In a batch it costs
+// no allocation and no system call of its own.
+func (b *batchConn) writeText(data []byte) error {
+	var h [maxHeader]byte
+	hdr := textHeader(h[:0], len(data))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.batching && len(hdr)+len(data) <= maxBatch {
+		if len(*b.buf)+len(hdr)+len(data) > maxBatch {
+			if err := b.flushLocked(); err != nil {
+				return err
+			}
+		}
+		*b.buf = append(append(*b.buf, hdr...), data...)
+		return nil
+	}
+	if b.batching {
+		if err := b.flushLocked(); err != nil {
+			return err
+		}
+	}
+	// A frame larger than a batch, rare: the header is copied so that h
+	// stays on the stack of the common case.
+	if _, err := b.writeLocked(append([]byte(nil), hdr...)); err != nil {
+		return err
+	}
+	_, err := b.writeLocked(data)
+	return err
+}
+
 // begin starts gathering writes.
 func (b *batchConn) begin() {
 	b.mu.Lock()

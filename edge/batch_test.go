@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,5 +57,95 @@ func TestWriteBurst_SharedFramesTakeTheBurstsDeadline(t *testing.T) {
 	case <-pinged:
 	default:
 		t.Fatal("the ping did not arrive before the frame")
+	}
+}
+
+// TestWriteBurst_FramesItsOwnFrames: the writer frames a client's frames
+// itself, whatever their size (each header length, a frame larger than a
+// batch), while the reader's goroutine writes pings into the same socket;
+// the client reads every frame whole and in order, and a burst allocates
+// nothing.
+func TestWriteBurst_FramesItsOwnFrames(t *testing.T) {
+	s := &Server{cfg: DefaultConfig(), pacer: newPacer(0)}
+	conns := make(chan *conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bw := &batchWriter{ResponseWriter: w}
+		// Write buffers from a pool, as the edge's upgrader has them.
+		ws, err := (&websocket.Upgrader{WriteBufferPool: &sync.Pool{}}).Upgrade(bw, r, nil)
+		if err != nil {
+			return
+		}
+		c := newConn(s, ws)
+		c.bc = bw.conn
+		conns <- c
+	}))
+	defer srv.Close()
+	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	client.SetReadLimit(1 << 20)
+	c := <-conns
+	defer c.ws.Close()
+
+	sizes := []int{0, 1, 125, 126, 127, 65535, 65536, maxBatch - 2, maxBatch - 4, maxBatch, 70000, 20, 3}
+	var want [][]byte
+	for i, n := range sizes {
+		want = append(want, []byte(strings.Repeat(string(rune('a'+i)), n)))
+	}
+	pings := make(chan struct{})
+	go func() {
+		defer close(pings)
+		for range 200 {
+			if c.ws.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(5*time.Second)) != nil {
+				return
+			}
+		}
+	}()
+	// The client reads the rounds' frames and stops, so that the
+	// allocations counted at the end are the writer's alone.
+	const rounds = 5
+	got := make(chan []byte, len(want)+1)
+	go func() {
+		for range rounds * len(want) {
+			_, b, err := client.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- b
+		}
+	}()
+	for round := range rounds {
+		for _, w := range want {
+			c.qmu.Lock()
+			c.q = append(c.q, newFrame(w))
+			c.qmu.Unlock()
+		}
+		if err := c.writeBurst(c.pop()); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for i, w := range want {
+			select {
+			case b := <-got:
+				if string(b) != string(w) {
+					t.Fatalf("round %d, frame %d: read %d bytes, want %d of %q", round, i, len(b), len(w), w[:min(len(w), 1)])
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("round %d, frame %d: not read", round, i)
+			}
+		}
+	}
+	<-pings
+
+	f := newFrame([]byte(`{"ev":"onMessageInstantReceive","account":"alice","msg":"hi"}`))
+	allocs := testing.AllocsPerRun(50, func() {
+		if err := c.writeBurst(f); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Fatalf("%v allocations per burst of one frame", allocs)
 	}
 }

@@ -42,6 +42,10 @@ type conn struct {
 	lastWrite atomic.Int64
 	pingT     *time.Timer
 	idle      idleState // the login deadline (idle.go)
+	// writer is writeRun as a func value made once: a go statement on a
+	// method allocates a closure each time, and the writer starts for
+	// most peer messages.
+	writer func()
 
 	done     chan struct{}
 	readDone chan struct{} // closed when the reader has stopped
@@ -71,6 +75,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 		readDone: make(chan struct{}),
 		sockDone: make(chan struct{}),
 	}
+	c.writer = c.writeRun
 	c.calls.onPanic = func(v any) {
 		s.recovered("connection request", v)
 		c.closeWith(websocket.CloseInternalServerErr, "internal error")
@@ -188,7 +193,7 @@ func putFrameBuf(b *bytes.Buffer) {
 func (c *conn) kickLocked() {
 	if !c.writing {
 		c.writing = true
-		go c.writeRun()
+		go c.writer()
 	}
 }
 
@@ -322,16 +327,22 @@ func (c *conn) writeBurst(f *frame) error {
 	return err
 }
 
-// writeFrame writes one frame of a burst. A shared frame's framing goes
-// into the burst as it is; only the writer writes data frames, so it cannot
-// come between the parts of one of gorilla's, and gorilla's control frames
-// (a pong from the reader) are written whole.
+// writeFrame writes one frame of a burst. The writer frames it for
+// WebSocket itself, into the burst (batchConn.writeText): a shared frame's
+// framing is made once for every member, and gorilla's writer, which
+// allocates on every message, is not used. Only the writer writes data
+// frames, so nothing comes between the parts of one of gorilla's, and
+// gorilla's control frames (a pong from the reader) are written whole.
 func (c *conn) writeFrame(f *frame) error {
-	if f.shared && c.bc != nil {
+	switch {
+	case c.bc == nil:
+		return f.writeTo(c.ws)
+	case f.shared:
 		_, err := c.bc.Write(f.framed())
 		return err
+	default:
+		return c.bc.writeText(f.data)
 	}
-	return f.writeTo(c.ws)
 }
 
 // pop takes the next queued frame, or nil.

@@ -28,27 +28,30 @@ func newFrame(data []byte) *frame { return &frame{data: data} }
 // newSharedFrame wraps a frame that many clients get.
 func newSharedFrame(data []byte) *frame { return &frame{data: data, shared: true} }
 
-// framed returns the shared frame as one unmasked, final WebSocket text
-// frame (RFC 6455 section 5.2: a server's frames are not masked, and the
-// edge negotiates no extension), built on first use.
+// framed returns the shared frame as one WebSocket frame (textHeader),
+// built on first use.
 func (f *frame) framed() []byte {
 	f.once.Do(func() {
-		n := len(f.data)
-		var h []byte
-		switch {
-		case n < 126:
-			h = []byte{0x81, byte(n)}
-		case n <= 0xffff:
-			h = []byte{0x81, 126, 0, 0}
-			binary.BigEndian.PutUint16(h[2:], uint16(n))
-		default:
-			h = make([]byte, 10)
-			h[0], h[1] = 0x81, 127
-			binary.BigEndian.PutUint64(h[2:], uint64(n))
-		}
-		f.wire = append(append(make([]byte, 0, len(h)+n), h...), f.data...)
+		f.wire = append(textHeader(make([]byte, 0, maxHeader+len(f.data)), len(f.data)), f.data...)
 	})
 	return f.wire
+}
+
+// maxHeader is the longest WebSocket frame header a server writes.
+const maxHeader = 10
+
+// textHeader appends the header of an unmasked, final WebSocket text frame
+// of n bytes (RFC 6455 section 5.2: a server's frames are not masked, and
+// the edge negotiates no extension).
+func textHeader(b []byte, n int) []byte {
+	switch {
+	case n < 126:
+		return append(b, 0x81, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, 0x81, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 0x81, 127), uint64(n))
+	}
 }
 
 // writeTo writes the frame as one text message.
