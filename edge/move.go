@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -137,7 +138,9 @@ func (s *session) movedAway(n uint64) {
 	for i < len(s.acks) && s.acks[i].seq <= n {
 		i++
 	}
-	counted := s.acks[:i:i]
+	// A copy: an ack that comes meanwhile may reuse the array (compact).
+	counted := slices.Clone(s.acks[:i])
+	clear(s.acks[:i])
 	s.acks = s.acks[i:]
 	if n >= s.base && n <= s.sent {
 		for i, f := range s.buf[n-s.base:] {
@@ -146,7 +149,7 @@ func (s *session) movedAway(n uint64) {
 			for j, a := range s.acks {
 				if a.seq == seq {
 					reply = a.reply
-					s.acks = append(s.acks[:j], s.acks[j+1:]...)
+					s.acks = slices.Delete(s.acks, j, j+1)
 					break
 				}
 			}

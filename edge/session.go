@@ -41,6 +41,8 @@ type session struct {
 	buf         []*frame // frames base+1 … sent
 	bufBytes    int      // the bytes of buf's frames
 	acks        []pendingAck
+	buf0        []*frame     // buf's array from its start (compact)
+	acks0       []pendingAck // acks' array from its start
 	grace       *time.Timer
 	expiry      *time.Timer
 	ended       bool
@@ -130,11 +132,11 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 		return false
 	}
 	s.sent++
-	s.buf = append(s.buf, frame)
+	s.buf, s.buf0 = appendKept(s.buf, s.buf0, frame)
 	s.bufBytes += len(frame.data)
 	if reply != "" {
 		s.remember(reply)
-		s.acks = append(s.acks, pendingAck{seq: s.sent, reply: reply})
+		s.acks, s.acks0 = appendKept(s.acks, s.acks0, pendingAck{seq: s.sent, reply: reply})
 	}
 	refused := s.trimLocked()
 	// Counted before the send, so that a client that has the frame finds
@@ -172,10 +174,65 @@ func (s *session) trimLocked() (refused []string) {
 		s.base++
 		for len(s.acks) > 0 && s.acks[0].seq <= s.base {
 			refused = append(refused, s.acks[0].reply)
+			s.acks[0] = pendingAck{}
 			s.acks = s.acks[1:]
 		}
 	}
+	s.compactLocked()
 	return refused
+}
+
+// keptReplay is the largest array an emptied replay buffer, or list of
+// pending acknowledgements, keeps for what comes next: a session that once
+// held a long backlog does not keep its array for good.
+const keptReplay = 256
+
+// compactLocked moves the replay buffer and the pending acknowledgements
+// back to the start of their arrays after they lost their front, when that
+// is cheap: append then finds room at their end, not a full array it must
+// copy to a new one for every few frames. s.mu is held.
+func (s *session) compactLocked() {
+	s.buf = compact(s.buf, s.buf0)
+	if len(s.buf) == 0 && cap(s.buf0) > keptReplay {
+		s.buf, s.buf0 = nil, nil
+	}
+	s.acks = compact(s.acks, s.acks0)
+	if len(s.acks) == 0 && cap(s.acks0) > keptReplay {
+		s.acks, s.acks0 = nil, nil
+	}
+}
+
+// appendKept appends v to s, whose array starts at s0, and returns both
+// anew: s0 follows s to a new array.
+func appendKept[T any](s, s0 []T, v T) ([]T, []T) {
+	was := cap(s)
+	s = append(s, v)
+	if cap(s) != was {
+		s0 = s[:0]
+	}
+	return s, s0
+}
+
+// compact moves s, which ends where its array does and whose dropped front
+// is cleared, back to s0, its array from the start, if nothing remains or
+// what remains is no longer than what was dropped: an element moves at most
+// once for each one dropped before it, so an acknowledgement costs the same,
+// amortized, in a buffer of 8192 frames as in one of 8. It clears what it
+// leaves behind, not to keep frames alive, and returns s, moved or not.
+func compact[T any](s, s0 []T) []T {
+	off := cap(s0) - cap(s)
+	n := len(s)
+	switch {
+	case off == 0:
+		return s
+	case n == 0:
+		return s0[:0]
+	case off < n:
+		return s
+	}
+	copy(s0[:n], s)
+	clear(s0[n : off+n])
+	return s0[:n]
 }
 
 // ack records that the client received frames up to n, and answers the
@@ -206,8 +263,10 @@ func (s *session) ack(n uint64) {
 	}
 	if i > 0 {
 		done = append(done, s.acks[:i]...)
+		clear(s.acks[:i])
 		s.acks = s.acks[i:]
 	}
+	s.compactLocked()
 	s.mu.Unlock()
 	for _, a := range done {
 		s.srv.peers.acknowledge(a.reply)
@@ -344,8 +403,8 @@ func (s *session) end(reason int, ev *protocol.Event, closeCode int, closeReason
 	}
 	c := s.c
 	acks := s.acks
-	s.acks = nil
-	s.buf = nil
+	s.acks, s.acks0 = nil, nil
+	s.buf, s.buf0 = nil, nil
 	s.bufBytes = 0
 	s.base = s.sent
 	chans := s.channels
