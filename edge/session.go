@@ -256,7 +256,10 @@ func (s *session) ack(n uint64) {
 		s.buf = s.buf[drop:]
 		s.base = n
 	}
-	var done []pendingAck
+	// The senders are answered once s.mu is released, from a copy: on the
+	// stack for the few that a client acknowledges at once.
+	var few [8]pendingAck
+	done := few[:0]
 	i := 0
 	for i < len(s.acks) && s.acks[i].seq <= n {
 		i++
