@@ -145,7 +145,7 @@ func (s *session) movedAway(n uint64) {
 	if n >= s.base && n <= s.sent {
 		for i, f := range s.buf[n-s.base:] {
 			seq := n + uint64(i) + 1
-			reply := ""
+			var reply replyTo
 			for j, a := range s.acks {
 				if a.seq == seq {
 					reply = a.reply
@@ -153,7 +153,7 @@ func (s *session) movedAway(n uint64) {
 					break
 				}
 			}
-			if err := s.passOn(f.data, reply); err != nil {
+			if err := s.passOn(f.data, reply.String()); err != nil {
 				s.srv.log.Warn("frames of a moved session not passed on", "err", err)
 				break
 			}

@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,13 +62,15 @@ type peerSender struct {
 	prefix string
 	sub    *nats.Subscription
 
-	mu      sync.Mutex
-	pending map[string]*pendingSend
+	mu sync.Mutex
+	// pending are the messages that wait, by the counter of their reply
+	// subject, prefix+counter.
+	pending map[uint64]*pendingSend
 	next    uint64
 }
 
 func newPeerSender(s *Server) (*peerSender, error) {
-	p := &peerSender{srv: s, prefix: s.nc.NewRespInbox() + ".", pending: map[string]*pendingSend{}}
+	p := &peerSender{srv: s, prefix: s.nc.NewRespInbox() + ".", pending: map[uint64]*pendingSend{}}
 	sub, err := s.nc.Subscribe(p.prefix+"*", p.onReply)
 	if err != nil {
 		return nil, err
@@ -107,10 +110,10 @@ func (p *peerSender) start(ps *pendingSend) {
 	ps.due = time.Now().Add(p.srv.cfg.MessageTimeout)
 	p.mu.Lock()
 	p.next++
-	tok := p.prefix + strconv.FormatUint(p.next, 10)
-	p.pending[tok] = ps
+	n := p.next
+	p.pending[n] = ps
 	p.mu.Unlock()
-	p.publish(tok, ps)
+	p.publish(n, ps)
 }
 
 // sweepEvery is how often the sweep looks for peer messages past their
@@ -130,10 +133,10 @@ func (p *peerSender) sweep(done <-chan struct{}) {
 			return
 		case now := <-t.C:
 			p.mu.Lock()
-			for tok, ps := range p.pending {
+			for n, ps := range p.pending {
 				if now.After(ps.due) {
 					late = append(late, ps)
-					delete(p.pending, tok)
+					delete(p.pending, n)
 				}
 			}
 			p.mu.Unlock()
@@ -146,49 +149,57 @@ func (p *peerSender) sweep(done <-chan struct{}) {
 	}
 }
 
-func (p *peerSender) publish(tok string, ps *pendingSend) {
-	if p.deliverHere(tok, ps) {
+// publish sends the peer message with reply counter n.
+func (p *peerSender) publish(n uint64, ps *pendingSend) {
+	if p.deliverHere(n, ps) {
 		return
 	}
-	m := &nats.Msg{Subject: ps.subject, Reply: tok, Data: ps.frame}
+	m := &nats.Msg{Subject: ps.subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: ps.frame}
 	if err := p.srv.nc.PublishMsg(m); err != nil {
-		if ps := p.take(tok); ps != nil {
+		if ps := p.take(n); ps != nil {
 			ps.settle(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
 		}
 	}
 }
 
 // deliverHere queues a peer message on its receiver's session when that
-// session is on this edge and takes it.
-func (p *peerSender) deliverHere(tok string, ps *pendingSend) bool {
+// session is on this edge and takes it. Its reply subject goes as its
+// parts: the session makes it a string only if it must (replyTo).
+func (p *peerSender) deliverHere(n uint64, ps *pendingSend) bool {
 	sess := p.srv.target(userKey{ps.app, ps.to}, "")
-	return sess != nil && sess.deliver(ps.frame, tok)
+	return sess != nil && sess.deliverPeer(ps.frame, replyTo{prefix: p.prefix, n: n})
 }
 
-func (p *peerSender) take(tok string) *pendingSend {
+func (p *peerSender) take(n uint64) *pendingSend {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ps := p.pending[tok]
-	delete(p.pending, tok)
+	ps := p.pending[n]
+	delete(p.pending, n)
 	return ps
 }
 
 // onReply settles a pending peer message.
 func (p *peerSender) onReply(m *nats.Msg) {
-	tok := m.Subject
+	if !strings.HasPrefix(m.Subject, p.prefix) {
+		return
+	}
+	n, ok := parseCounter(m.Subject[len(p.prefix):])
+	if !ok {
+		return
+	}
 	noResponders := m.Header.Get("Status") == "503"
 	if noResponders {
 		p.mu.Lock()
-		ps := p.pending[tok]
+		ps := p.pending[n]
 		p.mu.Unlock()
 		if ps == nil {
 			return
 		}
 		// Confirm against KV before calling the peer offline.
-		go p.confirmOffline(tok, ps)
+		go p.confirmOffline(n, ps)
 		return
 	}
-	ps := p.take(tok)
+	ps := p.take(n)
 	if ps == nil {
 		return
 	}
@@ -199,12 +210,12 @@ func (p *peerSender) onReply(m *nats.Msg) {
 	ps.settle(nil)
 }
 
-func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
+func (p *peerSender) confirmOffline(n uint64, ps *pendingSend) {
 	ctx, cancel := context.WithTimeout(p.srv.ctx, p.srv.cfg.RequestTimeout)
 	defer cancel()
 	_, _, err := p.srv.store.Session(ctx, ps.app, ps.to)
 	if errors.Is(err, kv.ErrNotFound) || ps.tries >= noResponderRetries {
-		if ps := p.take(tok); ps != nil {
+		if ps := p.take(n); ps != nil {
 			ps.settle(errOffline)
 		}
 		return
@@ -214,7 +225,7 @@ func (p *peerSender) confirmOffline(tok string, ps *pendingSend) {
 	case <-time.After(time.Duration(ps.tries*ps.tries) * 20 * time.Millisecond):
 	case <-ctx.Done():
 	}
-	p.publish(tok, ps)
+	p.publish(n, ps)
 }
 
 // settle hands the outcome (nil: delivered) of a peer message to whoever sent it.
@@ -238,16 +249,16 @@ func settleSend(sess *session, req *protocol.Request, notify func(error), err er
 }
 
 // acknowledge answers a peer message that its receiver has.
-func (p *peerSender) acknowledge(reply string) { p.answer(reply, false) }
+func (p *peerSender) acknowledge(reply replyTo) { p.answer(reply, false) }
 
 // refuse answers a peer message that no session here can take.
-func (p *peerSender) refuse(reply string) { p.answer(reply, true) }
+func (p *peerSender) refuse(reply replyTo) { p.answer(reply, true) }
 
 // answer settles a peer message this edge sent itself, and publishes the
 // answer to another edge's.
-func (p *peerSender) answer(reply string, refused bool) {
-	if strings.HasPrefix(reply, p.prefix) {
-		if ps := p.take(reply); ps != nil {
+func (p *peerSender) answer(reply replyTo, refused bool) {
+	if reply.n != 0 && reply.prefix == p.prefix {
+		if ps := p.take(reply.n); ps != nil {
 			var err error
 			if refused {
 				err = errOffline
@@ -256,9 +267,75 @@ func (p *peerSender) answer(reply string, refused bool) {
 		}
 		return
 	}
-	m := &nats.Msg{Subject: reply}
+	if strings.HasPrefix(reply.prefix, p.prefix) {
+		// Under this edge's prefix but none of its messages' subjects:
+		// nothing waits for it. (The prefix ends with a dot, so a
+		// subject under it has its counter after it.)
+		return
+	}
+	m := &nats.Msg{Subject: reply.String()}
 	if refused {
 		m.Header = nats.Header{hdrRefused: []string{"1"}}
 	}
 	_ = p.srv.nc.PublishMsg(m)
+}
+
+// replyTo is the reply subject of a peer message as a session keeps it
+// until the client acknowledges the message. Every edge makes its
+// messages' subjects of a reply prefix and a counter (start), and they are
+// kept as such: a message from this edge to a session on it needs no
+// subject made for it (deliverHere), and a session remembers it without a
+// string (replyMemory). A subject of another form is kept whole, in prefix,
+// with n 0.
+type replyTo struct {
+	prefix  string
+	n       uint64
+	subject string // the whole subject, when it came as one (through NATS)
+}
+
+// parseReply splits a reply subject into its prefix and its counter: the
+// digits it ends with, as strconv.FormatUint writes a number from 1 up. A
+// subject has one such split, and two subjects never share one: comparing
+// splits is comparing subjects.
+func parseReply(subject string) replyTo {
+	i := len(subject)
+	for i > 0 && '0' <= subject[i-1] && subject[i-1] <= '9' {
+		i--
+	}
+	n, ok := parseCounter(subject[i:])
+	if !ok {
+		return replyTo{prefix: subject, subject: subject}
+	}
+	return replyTo{prefix: subject[:i], n: n, subject: subject}
+}
+
+// parseCounter reads a number from 1 up as strconv.FormatUint writes it:
+// digits only, no leading zero, within 64 bits.
+func parseCounter(s string) (uint64, bool) {
+	if s == "" || s[0] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		d := uint64(s[i]) - '0'
+		if d > 9 || n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+// empty reports whether r is no subject: a frame nobody waits for.
+func (r replyTo) empty() bool { return r.prefix == "" && r.n == 0 }
+
+// String returns the subject.
+func (r replyTo) String() string {
+	switch {
+	case r.subject != "":
+		return r.subject
+	case r.n == 0:
+		return r.prefix
+	}
+	return r.prefix + strconv.FormatUint(r.n, 10)
 }

@@ -13,7 +13,7 @@ func testEdge(t *testing.T, replayFrames int) *Server {
 	cfg := DefaultConfig()
 	cfg.ReplayFrames = replayFrames
 	srv := &Server{cfg: cfg, log: discardLog(), sessions: map[string]*session{}, users: map[userKey]*userEntry{}, chans: map[chanKey]*channel{}}
-	srv.peers = &peerSender{srv: srv, prefix: "_INBOX.edge1.", pending: map[string]*pendingSend{}}
+	srv.peers = &peerSender{srv: srv, prefix: "_INBOX.edge1.", pending: map[uint64]*pendingSend{}}
 	return srv
 }
 
@@ -173,3 +173,4 @@ func TestSession_ReplayBufferMatchesAModel(t *testing.T) {
 		}
 	}
 }
+

@@ -66,7 +66,7 @@ type session struct {
 // acknowledged frame seq.
 type pendingAck struct {
 	seq   uint64
-	reply string
+	reply replyTo
 }
 
 // newSession returns a session of account with ID sid (sidOf its secret),
@@ -105,10 +105,21 @@ func (s *session) deliver(data []byte, reply string) bool {
 	return s.deliverFrame(newFrame(data), reply)
 }
 
+// deliverPeer delivers the frame of a peer message whose sender waits on
+// reply; see deliverFrame.
+func (s *session) deliverPeer(data []byte, reply replyTo) bool {
+	return s.deliverReply(newFrame(data), reply)
+}
+
 // deliverFrame appends a counted frame, sends it if a connection is
 // attached, and records reply as waiting for the client's acknowledgement of
 // it. It reports false when the session has ended.
 func (s *session) deliverFrame(frame *frame, reply string) bool {
+	return s.deliverReply(frame, parseReply(reply))
+}
+
+// deliverReply is deliverFrame with the reply subject in its parts.
+func (s *session) deliverReply(frame *frame, reply replyTo) bool {
 	s.mu.Lock()
 	if s.ended || s.movedOut {
 		moved := s.movedOut
@@ -116,15 +127,19 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 		if moved {
 			// Answers that come here after the client moved (a worker's
 			// reply, a peer's acknowledgement) follow it to its new edge.
-			return s.passOn(frame.data, reply) == nil
+			return s.passOn(frame.data, reply.String()) == nil
 		}
 		return false
 	}
-	if reply != "" && s.seen(reply) {
+	var tok string
+	if !reply.empty() {
+		tok = reply.String()
+	}
+	if tok != "" && s.seen(tok) {
 		s.mu.Unlock()
 		return true
 	}
-	if reply != "" && s.c == nil && s.bufBytes+len(frame.data) > maxReplayBytes {
+	if !reply.empty() && s.c == nil && s.bufBytes+len(frame.data) > maxReplayBytes {
 		// A client that is away and has a full buffer takes no more peer
 		// messages: their senders learn it at once (the caller refuses),
 		// and what the buffer holds stays resumable.
@@ -134,15 +149,15 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 	s.sent++
 	s.buf, s.buf0 = appendKept(s.buf, s.buf0, frame)
 	s.bufBytes += len(frame.data)
-	if reply != "" {
-		s.remember(reply)
+	if !reply.empty() {
+		s.remember(tok)
 		s.acks, s.acks0 = appendKept(s.acks, s.acks0, pendingAck{seq: s.sent, reply: reply})
 	}
 	refused := s.trimLocked()
 	// Counted before the send, so that a client that has the frame finds
 	// it counted.
 	switch {
-	case reply != "":
+	case !reply.empty():
 		s.srv.Metrics.Deliveries(metrics.DeliveryPeer, 1)
 	case frame.shared:
 		s.srv.Metrics.Deliveries(metrics.DeliveryChannel, 1)
@@ -166,7 +181,7 @@ func (s *session) deliverFrame(frame *frame, reply string) bool {
 // the dropped frames fails and the client logs in afresh. It returns the
 // reply subjects of peer messages that were dropped unacknowledged: their
 // senders are told at once that the message did not arrive. s.mu is held.
-func (s *session) trimLocked() (refused []string) {
+func (s *session) trimLocked() (refused []replyTo) {
 	for len(s.buf) > 1 && (len(s.buf) > s.srv.cfg.ReplayFrames || s.bufBytes > maxReplayBytes) {
 		s.bufBytes -= len(s.buf[0].data)
 		s.buf[0] = nil
@@ -584,7 +599,7 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 		// another edge's to answer; only an account with no session here
 		// at all is refused at once.
 		if m.Reply != "" && sid == "" {
-			s.peers.refuse(m.Reply)
+			s.peers.refuse(parseReply(m.Reply))
 		}
 		return
 	}
@@ -609,7 +624,7 @@ func (s *Server) onUserMsg(k userKey, m *nats.Msg) {
 		}
 	default:
 		if !sess.deliver(m.Data, m.Reply) && m.Reply != "" {
-			s.peers.refuse(m.Reply)
+			s.peers.refuse(parseReply(m.Reply))
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // logout) must change nothing: the session's buffer is gone by then.
 func TestSession_AckAfterEndIsHarmless(t *testing.T) {
 	srv := &Server{cfg: DefaultConfig(), log: discardLog(), sessions: map[string]*session{}, users: map[userKey]*userEntry{}, chans: map[chanKey]*channel{}}
-	srv.peers = &peerSender{srv: srv, pending: map[string]*pendingSend{}}
+	srv.peers = &peerSender{srv: srv, pending: map[uint64]*pendingSend{}}
 	sess := newSession(srv, "app", "alice", 0, "sid")
 	sess.confirmed.Store(true)
 	for range 3 {
