@@ -174,3 +174,165 @@ func TestSession_ReplayBufferMatchesAModel(t *testing.T) {
 	}
 }
 
+// A peer message between two sessions of one edge allocates its frame for
+// the receiver and nothing else on its way there and back: not its reply
+// token, not the receiver's memory of it, not the acknowledgement.
+func TestPeer_OnOneEdgeAMessageAllocatesOnlyItsFrame(t *testing.T) {
+	srv := testEdge(t, DefaultConfig().ReplayFrames)
+	bob := testSession(srv, "bob")
+	var outcome error
+	ps := &pendingSend{app: "app", to: "bob", msgID: "m1", frame: []byte(`{"ev":"onMessageInstantReceive","account":"alice","msg":"hi","ack":true}`),
+		notify: func(err error) { outcome = err }}
+	settled := 0
+	cycle := func() {
+		outcome = errOffline
+		srv.peers.start(ps)
+		bob.ack(bob.sent)
+		if outcome == nil {
+			settled++
+		}
+	}
+	for range 2 * recentReplies {
+		cycle()
+	}
+	n := testing.AllocsPerRun(1000, cycle)
+	if settled != 2*recentReplies+1001 {
+		t.Fatalf("%d of %d messages delivered", settled, 2*recentReplies+1001)
+	}
+	if n > 1 {
+		t.Errorf("%.0f allocations per message, want 1 (the receiver's frame)", n)
+	}
+}
+
+// A reply subject splits into a prefix and a counter only as
+// strconv.FormatUint writes the counter, so that two subjects never share a
+// split.
+func TestParseReply_SplitsOnlyACounterAsFormatUintWritesIt(t *testing.T) {
+	for _, c := range []struct {
+		subject string
+		prefix  string
+		n       uint64
+	}{
+		{"_INBOX.a.b.1", "_INBOX.a.b.", 1},
+		{"_INBOX.a.b.907", "_INBOX.a.b.", 907},
+		{"_INBOX.a.b.18446744073709551615", "_INBOX.a.b.", 1<<64 - 1},
+		{"123", "", 123},
+		{"a9.5", "a9.", 5},
+		{"_INBOX.a.b.0", "_INBOX.a.b.0", 0},
+		{"_INBOX.a.b.07", "_INBOX.a.b.07", 0},
+		{"_INBOX.a.b.18446744073709551616", "_INBOX.a.b.18446744073709551616", 0},
+		{"_INBOX.a.b.", "_INBOX.a.b.", 0},
+		{"_INBOX.a.b.x", "_INBOX.a.b.x", 0},
+		{"0", "0", 0},
+		{"", "", 0},
+	} {
+		r := parseReply(c.subject)
+		if r.prefix != c.prefix || r.n != c.n || r.String() != c.subject {
+			t.Errorf("parseReply(%q) = %q, %d (%q); want %q, %d", c.subject, r.prefix, r.n, r.String(), c.prefix, c.n)
+		}
+	}
+	if r := (replyTo{prefix: "_INBOX.a.b.", n: 42}); r.String() != "_INBOX.a.b.42" {
+		t.Errorf("String() = %q", r.String())
+	}
+}
+
+// A session queues a peer message once, however often it comes, and never
+// takes a different message for one it has: the same counter under another
+// edge's prefix, or a subject that only looks like a counter, is another
+// message.
+func TestSession_RemembersExactlyTheRepliesItQueued(t *testing.T) {
+	srv := testEdge(t, DefaultConfig().ReplayFrames)
+	bob := testSession(srv, "bob")
+	local := srv.peers.prefix
+	f := newFrame([]byte(`{"ev":"m","ack":true}`))
+	for i, c := range []struct {
+		reply  replyTo
+		queued bool
+	}{
+		{parseReply("_INBOX.edge2.7"), true},
+		{parseReply("_INBOX.edge3.7"), true}, // the same counter from another edge
+		{parseReply("_INBOX.edge3.9"), true},
+		{parseReply("_INBOX.edge2.9"), true},  // both edges known by now
+		{parseReply("_INBOX.edge2.7"), false}, // the same message again
+		{parseReply("_INBOX.edge3.9"), false},
+		{parseReply("_INBOX.edge2.07"), true}, // not a counter: another subject
+		{parseReply("_INBOX.edge2.07"), false},
+		{parseReply("_INBOX.edge2.70"), true},
+		{parseReply("_INBOX.edge2.0"), true},
+		{parseReply("_INBOX.edge2.0"), false},
+		{replyTo{prefix: local, n: 7}, true}, // deliverHere's
+		{parseReply(local + "7"), false},     // the same message through NATS
+		{parseReply(local + "8"), true},
+		{replyTo{prefix: local, n: 8}, false},
+		{parseReply("_INBOX.edge2.72057594037927936"), true}, // 1<<56: kept as a string
+		{parseReply("_INBOX.edge2.72057594037927936"), false},
+		{replyTo{prefix: "_INBOX.edge2.", n: 1 << 56}, false},
+	} {
+		before := bob.sent
+		if !bob.deliverReply(f, c.reply) {
+			t.Fatalf("%d: %s refused", i, c.reply)
+		}
+		if queued := bob.sent != before; queued != c.queued {
+			t.Errorf("%d: %s queued %v, want %v", i, c.reply, queued, c.queued)
+		}
+	}
+}
+
+// The memory of reply subjects holds exactly the latest recentReplies of
+// each kind it keeps (numbers, strings), and never a subject it was not
+// given, whatever the mix of edges, counters and other subjects, and beyond
+// the replyPrefixes edges it tells apart by number.
+func TestReplyMemory_HoldsTheLatestAndNothingElse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var m replyMemory
+	given := map[string]bool{}
+	var order []string // every subject given, in order
+	subject := func() string {
+		p := fmt.Sprintf("_INBOX.e%d.", rng.IntN(replyPrefixes+8))
+		switch rng.IntN(20) {
+		case 0:
+			return p + "0" + fmt.Sprint(rng.IntN(50))
+		case 1:
+			return fmt.Sprint(rng.IntN(50))
+		case 2:
+			return p + fmt.Sprint(1<<56+rng.IntN(50))
+		}
+		return p + fmt.Sprint(1+rng.IntN(3000))
+	}
+	for step := range 50000 {
+		s := subject()
+		r := parseReply(s)
+		if rng.IntN(4) == 0 {
+			r.subject = "" // as deliverHere hands it over
+		}
+		has := m.has(r)
+		if has && !given[s] {
+			t.Fatalf("step %d: %s remembered, never given", step, s)
+		}
+		// Anything among the latest recentReplies is remembered.
+		if !has {
+			for _, x := range order[max(len(order)-recentReplies, 0):] {
+				if x == s {
+					t.Fatalf("step %d: %s forgotten among the latest %d", step, s, recentReplies)
+				}
+			}
+			m.add(r)
+			given[s] = true
+			order = append(order, s)
+		}
+	}
+	if len(m.ring) != recentReplies || len(m.prefixes) != replyPrefixes || len(m.whole) != recentReplies {
+		t.Fatalf("%d numbers, %d prefixes, %d strings", len(m.ring), len(m.prefixes), len(m.whole))
+	}
+	// The numbers alone: exactly the latest recentReplies of them.
+	var n replyMemory
+	for i := range uint64(5000) {
+		n.add(replyTo{prefix: "_INBOX.x.", n: i*7919%10007 + 1})
+		for j := range i + 1 {
+			want := i-j < recentReplies
+			if got := n.has(replyTo{prefix: "_INBOX.x.", n: j*7919%10007 + 1}); got != want {
+				t.Fatalf("after %d: counter of %d remembered %v, want %v", i, j, got, want)
+			}
+		}
+	}
+}

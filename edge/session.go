@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/bits"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,10 +58,9 @@ type session struct {
 	// recent are the reply subjects of the latest peer messages: a message
 	// can reach a session that moves twice, directly and passed on by the
 	// edge it left, and is queued once.
-	recent    map[string]struct{}
-	recentLog []string
-	channels  []string // joined on this edge, in join order (channels.go)
-	rate      protocol.Bucket
+	recent   replyMemory
+	channels []string // joined on this edge, in join order (channels.go)
+	rate     protocol.Bucket
 }
 
 // pendingAck is a peer message whose sender waits until the client has
@@ -131,11 +132,7 @@ func (s *session) deliverReply(frame *frame, reply replyTo) bool {
 		}
 		return false
 	}
-	var tok string
-	if !reply.empty() {
-		tok = reply.String()
-	}
-	if tok != "" && s.seen(tok) {
+	if !reply.empty() && s.recent.has(reply) {
 		s.mu.Unlock()
 		return true
 	}
@@ -150,7 +147,11 @@ func (s *session) deliverReply(frame *frame, reply replyTo) bool {
 	s.buf, s.buf0 = appendKept(s.buf, s.buf0, frame)
 	s.bufBytes += len(frame.data)
 	if !reply.empty() {
-		s.remember(tok)
+		// A message that was refused is not remembered: the same
+		// message that comes again (through NATS, after its sender's
+		// edge found the session would not take it) is refused again,
+		// not taken for a duplicate that needs no answer.
+		s.recent.add(reply)
 		s.acks, s.acks0 = appendKept(s.acks, s.acks0, pendingAck{seq: s.sent, reply: reply})
 	}
 	refused := s.trimLocked()
@@ -662,29 +663,152 @@ func (s *session) settle(reply *protocol.Reply) {
 	}
 }
 
-// recentReplies bounds the reply subjects a session remembers.
+// recentReplies bounds the reply subjects a session remembers, a power of
+// two.
 const recentReplies = 512
 
-// seen reports whether a peer message with this reply subject was queued
-// already. s.mu is held.
-func (s *session) seen(reply string) bool {
-	_, ok := s.recent[reply]
-	return ok
+// replyPrefixes bounds the reply prefixes (the edges) a session's memory
+// tells apart by number.
+const replyPrefixes = 64
+
+// replyMemory remembers the reply subjects of a session's latest
+// recentReplies peer messages, exactly: a subject it has is one it was
+// given. A subject of the usual form, an edge's reply prefix and a counter
+// (replyTo), is kept as a number, the counter and the index of the prefix
+// in a short table: the numbers hold no pointers, so the garbage collector
+// does not look into them, and remembering one allocates nothing once the
+// memory has grown to its size. A subject of another form, or of more
+// prefixes than the table takes, is kept as a string.
+type replyMemory struct {
+	prefixes []string // the prefixes of the numbers, by index
+	ring     []uint64 // the numbers in the order they came; once full, the oldest at head
+	head     int
+	// slots index ring by number, with linear probing: a number's place
+	// in ring plus one, 0 for none. At most half of them are taken.
+	slots []uint16
+	shift uint // 64 - log2(len(slots))
+	// whole and wholeLog keep the other subjects.
+	whole    map[string]struct{}
+	wholeLog []string
 }
 
-// remember notes that the peer message with this reply subject is queued.
-// A message that was refused is not remembered: the same message that
-// comes again (through NATS, after its sender's edge found the session
-// would not take it) is refused again, not taken for a duplicate that
-// needs no answer. s.mu is held.
-func (s *session) remember(reply string) {
-	if s.recent == nil {
-		s.recent = map[string]struct{}{}
+// has reports whether r is remembered.
+func (m *replyMemory) has(r replyTo) bool {
+	k, ok := m.number(r, false)
+	if !ok {
+		_, ok := m.whole[r.String()]
+		return ok
 	}
-	s.recent[reply] = struct{}{}
-	s.recentLog = append(s.recentLog, reply)
-	if len(s.recentLog) > recentReplies {
-		delete(s.recent, s.recentLog[0])
-		s.recentLog = s.recentLog[1:]
+	if len(m.slots) == 0 {
+		return false
+	}
+	mask := len(m.slots) - 1
+	for j := m.home(k); m.slots[j] != 0; j = (j + 1) & mask {
+		if m.ring[m.slots[j]-1] == k {
+			return true
+		}
+	}
+	return false
+}
+
+// add remembers r, forgetting the oldest subject kept the same way once
+// there are recentReplies of them.
+func (m *replyMemory) add(r replyTo) {
+	k, ok := m.number(r, true)
+	if !ok {
+		m.addWhole(r.String())
+		return
+	}
+	if len(m.ring) < recentReplies {
+		if len(m.ring) == cap(m.ring) {
+			m.grow()
+		}
+		m.ring = append(m.ring, k)
+		m.index(len(m.ring) - 1)
+		return
+	}
+	m.unindex(m.head)
+	m.ring[m.head] = k
+	m.index(m.head)
+	m.head = (m.head + 1) % recentReplies
+}
+
+// number returns the number r is kept as: its counter, and the index of
+// its prefix in the low byte. With add, a new prefix takes the next index
+// while there is one. A subject that is not a prefix and a counter, whose
+// counter takes more than 56 bits, or whose prefix has no index (and will
+// never have one: the table is full) is kept as a string instead.
+func (m *replyMemory) number(r replyTo, add bool) (uint64, bool) {
+	if r.n == 0 || r.n >= 1<<56 {
+		return 0, false
+	}
+	for i, p := range m.prefixes {
+		if p == r.prefix {
+			return r.n<<8 | uint64(i), true
+		}
+	}
+	if !add || len(m.prefixes) == replyPrefixes {
+		return 0, false
+	}
+	m.prefixes = append(m.prefixes, strings.Clone(r.prefix))
+	return r.n<<8 | uint64(len(m.prefixes)-1), true
+}
+
+// grow doubles ring's room, up to recentReplies, and indexes it anew.
+func (m *replyMemory) grow() {
+	n := min(max(2*cap(m.ring), 16), recentReplies)
+	m.ring = append(make([]uint64, 0, n), m.ring...)
+	m.slots = make([]uint16, 2*n)
+	m.shift = uint(64 - bits.TrailingZeros(uint(2*n)))
+	for i := range m.ring {
+		m.index(i)
+	}
+}
+
+// home is the slot where the search for number k starts.
+func (m *replyMemory) home(k uint64) int {
+	return int(k * 0x9e3779b97f4a7c15 >> m.shift)
+}
+
+// index enters ring[i] in slots.
+func (m *replyMemory) index(i int) {
+	mask := len(m.slots) - 1
+	j := m.home(m.ring[i])
+	for m.slots[j] != 0 {
+		j = (j + 1) & mask
+	}
+	m.slots[j] = uint16(i + 1)
+}
+
+// unindex takes ring[i] out of slots. The entries after it that probing
+// had put further on move back into the hole, so that a search does not
+// stop there short of them.
+func (m *replyMemory) unindex(i int) {
+	mask := len(m.slots) - 1
+	hole := m.home(m.ring[i])
+	for int(m.slots[hole]) != i+1 {
+		hole = (hole + 1) & mask
+	}
+	for j := (hole + 1) & mask; m.slots[j] != 0; j = (j + 1) & mask {
+		// The entry at j may fill the hole if its search passes it:
+		// if the hole is no further from j than the entry's home.
+		if (j-m.home(m.ring[m.slots[j]-1]))&mask >= (j-hole)&mask {
+			m.slots[hole] = m.slots[j]
+			hole = j
+		}
+	}
+	m.slots[hole] = 0
+}
+
+// addWhole remembers a subject kept as a string.
+func (m *replyMemory) addWhole(subject string) {
+	if m.whole == nil {
+		m.whole = map[string]struct{}{}
+	}
+	m.whole[subject] = struct{}{}
+	m.wholeLog = append(m.wholeLog, subject)
+	if len(m.wholeLog) > recentReplies {
+		delete(m.whole, m.wholeLog[0])
+		m.wholeLog = m.wholeLog[1:]
 	}
 }
