@@ -47,8 +47,11 @@ type pendingSend struct {
 	notify func(error)
 	// to and msgID are the receiver and the message's ID: all the outcome
 	// needs of the request, which goes back to its pool (inbox.go).
-	to      string
-	msgID   string
+	to    string
+	msgID string
+	// subject is the receiver's account subject, made from app and to
+	// when the message goes through NATS if it is empty: a message to a
+	// session on this edge needs none.
 	subject string
 	frame   []byte
 	tries   int
@@ -102,7 +105,7 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		return
 	}
 	frame := protocol.InstantReceiveFrame(sess.account, r.Msg)
-	p.start(&pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, subject: subjects.User(sess.app, r.Account), frame: frame})
+	p.start(&pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, frame: frame})
 }
 
 // start tracks ps and publishes it, failing it after MessageTimeout.
@@ -154,7 +157,11 @@ func (p *peerSender) publish(n uint64, ps *pendingSend) {
 	if p.deliverHere(n, ps) {
 		return
 	}
-	m := &nats.Msg{Subject: ps.subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: ps.frame}
+	subject := ps.subject
+	if subject == "" {
+		subject = subjects.User(ps.app, ps.to)
+	}
+	m := &nats.Msg{Subject: subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: ps.frame}
 	if err := p.srv.nc.PublishMsg(m); err != nil {
 		if ps := p.take(n); ps != nil {
 			ps.settle(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
