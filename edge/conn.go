@@ -337,7 +337,7 @@ func (c *conn) writeFrame(f *frame) error {
 	switch {
 	case c.bc == nil:
 		return f.writeTo(c.ws)
-	case f.shared:
+	case f.shared():
 		_, err := c.bc.Write(f.framed())
 		return err
 	default:
@@ -423,7 +423,7 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 
 func allShared(fs []*frame) bool {
 	for _, f := range fs {
-		if !f.shared {
+		if !f.shared() {
 			return false
 		}
 	}

@@ -15,26 +15,33 @@ import (
 // writes: one encoding and one framing per edge per channel event, not one
 // per member.
 type frame struct {
-	data   []byte
-	shared bool
+	data []byte
+	// wire is a shared frame's WebSocket framing, made once; nil for a
+	// frame for one client, which then takes 32 bytes.
+	wire *sharedWire
+}
 
+type sharedWire struct {
 	once sync.Once
-	wire []byte // the WebSocket frame, for a shared frame
+	b    []byte
 }
 
 // newFrame wraps a frame for one client.
 func newFrame(data []byte) *frame { return &frame{data: data} }
 
 // newSharedFrame wraps a frame that many clients get.
-func newSharedFrame(data []byte) *frame { return &frame{data: data, shared: true} }
+func newSharedFrame(data []byte) *frame { return &frame{data: data, wire: new(sharedWire)} }
+
+// shared reports whether the frame is one that many clients get.
+func (f *frame) shared() bool { return f.wire != nil }
 
 // framed returns the shared frame as one WebSocket frame (textHeader),
 // built on first use.
 func (f *frame) framed() []byte {
-	f.once.Do(func() {
-		f.wire = append(textHeader(make([]byte, 0, maxHeader+len(f.data)), len(f.data)), f.data...)
+	f.wire.once.Do(func() {
+		f.wire.b = append(textHeader(make([]byte, 0, maxHeader+len(f.data)), len(f.data)), f.data...)
 	})
-	return f.wire
+	return f.wire.b
 }
 
 // maxHeader is the longest WebSocket frame header a server writes.

@@ -160,7 +160,7 @@ func (s *session) deliverReply(frame *frame, reply replyTo) bool {
 	switch {
 	case !reply.empty():
 		s.srv.Metrics.Deliveries(metrics.DeliveryPeer, 1)
-	case frame.shared:
+	case frame.shared():
 		s.srv.Metrics.Deliveries(metrics.DeliveryChannel, 1)
 	default:
 		s.srv.Metrics.Deliveries(metrics.DeliveryEvent, 1)
