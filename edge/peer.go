@@ -56,6 +56,24 @@ type pendingSend struct {
 	frame   []byte
 	tries   int
 	due     time.Time // fails with protocol.ErrTimeout after this (sweep)
+	// held is set, under peerSender.mu, when confirmOffline takes the
+	// message: it keeps it past its outcome, so it does not go back to
+	// the pool.
+	held bool
+}
+
+// pendingSends holds the pending messages of clients' peer messages once
+// their outcome is out (finish): one less allocation per message.
+var pendingSends = sync.Pool{New: func() any { return new(pendingSend) }}
+
+// finish settles ps and gives it back to the pool, unless confirmOffline
+// holds it. Nothing else refers to a message taken from pending.
+func (ps *pendingSend) finish(err error) {
+	ps.settle(err)
+	if !ps.held {
+		*ps = pendingSend{}
+		pendingSends.Put(ps)
+	}
 }
 
 // peerSender tracks this edge's peer messages that wait for an answer, on
@@ -105,7 +123,9 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		return
 	}
 	frame := protocol.InstantReceiveFrame(sess.account, r.Msg)
-	p.start(&pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, frame: frame})
+	ps := pendingSends.Get().(*pendingSend)
+	*ps = pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, frame: frame}
+	p.start(ps)
 }
 
 // start tracks ps and publishes it, failing it after MessageTimeout.
@@ -144,7 +164,7 @@ func (p *peerSender) sweep(done <-chan struct{}) {
 			}
 			p.mu.Unlock()
 			for i, ps := range late {
-				ps.settle(protocol.ErrTimeout)
+				ps.finish(protocol.ErrTimeout)
 				late[i] = nil
 			}
 			late = late[:0]
@@ -164,7 +184,7 @@ func (p *peerSender) publish(n uint64, ps *pendingSend) {
 	m := &nats.Msg{Subject: subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: ps.frame}
 	if err := p.srv.nc.PublishMsg(m); err != nil {
 		if ps := p.take(n); ps != nil {
-			ps.settle(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
+			ps.finish(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
 		}
 	}
 }
@@ -198,6 +218,9 @@ func (p *peerSender) onReply(m *nats.Msg) {
 	if noResponders {
 		p.mu.Lock()
 		ps := p.pending[n]
+		if ps != nil {
+			ps.held = true
+		}
 		p.mu.Unlock()
 		if ps == nil {
 			return
@@ -211,10 +234,10 @@ func (p *peerSender) onReply(m *nats.Msg) {
 		return
 	}
 	if m.Header.Get(hdrRefused) != "" {
-		ps.settle(errOffline)
+		ps.finish(errOffline)
 		return
 	}
-	ps.settle(nil)
+	ps.finish(nil)
 }
 
 func (p *peerSender) confirmOffline(n uint64, ps *pendingSend) {
@@ -270,7 +293,7 @@ func (p *peerSender) answer(reply replyTo, refused bool) {
 			if refused {
 				err = errOffline
 			}
-			ps.settle(err)
+			ps.finish(err)
 		}
 		return
 	}

@@ -176,16 +176,19 @@ func TestSession_ReplayBufferMatchesAModel(t *testing.T) {
 
 // A peer message between two sessions of one edge allocates its frame for
 // the receiver and nothing else on its way there and back: not its reply
-// token, not the receiver's memory of it, not the acknowledgement.
+// token, not the receiver's memory of it, not the acknowledgement, not the
+// record of the message that waits (from pendingSends, as send takes it).
 func TestPeer_OnOneEdgeAMessageAllocatesOnlyItsFrame(t *testing.T) {
 	srv := testEdge(t, DefaultConfig().ReplayFrames)
 	bob := testSession(srv, "bob")
 	var outcome error
-	ps := &pendingSend{app: "app", to: "bob", msgID: "m1", frame: []byte(`{"ev":"onMessageInstantReceive","account":"alice","msg":"hi","ack":true}`),
-		notify: func(err error) { outcome = err }}
+	frame := []byte(`{"ev":"onMessageInstantReceive","account":"alice","msg":"hi","ack":true}`)
+	notify := func(err error) { outcome = err }
 	settled := 0
 	cycle := func() {
 		outcome = errOffline
+		ps := pendingSends.Get().(*pendingSend)
+		*ps = pendingSend{app: "app", to: "bob", msgID: "m1", frame: frame, notify: notify}
 		srv.peers.start(ps)
 		bob.ack(bob.sent)
 		if outcome == nil {
