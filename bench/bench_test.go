@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +145,9 @@ func TestP2P_RefusesARateOverThePerUserLimit(t *testing.T) {
 
 func TestFanout_EveryMemberButTheSenderGetsEveryMessage(t *testing.T) {
 	o := server(t)
+	// The default arrangement, which for fanout stays two load processes
+	// on Go's default cores.
+	o.Procs, o.LoadCores = -1, -1
 	s := spec(bench.Fanout, 5)
 	s.Rate, s.Duration = 20, time.Second
 	res := bench.NewRunner(o).Run(context.Background(), s)
@@ -159,6 +165,25 @@ func TestFanout_EveryMemberButTheSenderGetsEveryMessage(t *testing.T) {
 	}
 	if l := st.Load; l == nil || l.Per != st.Received || l.PerWhat != "delivery" || l.CPUSeconds <= 0 || l.ServerCPUSeconds <= 0 || res.Load != l {
 		t.Errorf("step load usage %+v (result's %+v): want the load's and the server's CPU per delivery", l, res.Load)
+	}
+	su := res.Setup
+	if su.LoadProcs != 2 || su.LoadCores != 0 || len(su.LoadGOMAXPROCS) != 2 {
+		t.Fatalf("setup: %d load processes of %d cores, reporting GOMAXPROCS %v; want 2 of Go's default, both reporting", su.LoadProcs, su.LoadCores, su.LoadGOMAXPROCS)
+	}
+	// Untouched, each process runs with what its environment gives it.
+	most := runtime.NumCPU()
+	if v, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err == nil && v > 0 {
+		most = v
+	}
+	for i, got := range su.LoadGOMAXPROCS {
+		if got <= 0 || got > most {
+			t.Errorf("load process %d ran with GOMAXPROCS %d, want Go's default (at most %d)", i, got, most)
+		}
+	}
+	var b strings.Builder
+	bench.WriteTable(&b, []*bench.Result{res})
+	if !strings.Contains(b.String(), "2 load process(es),") || strings.Contains(b.String(), "load process(es) of") {
+		t.Errorf("the setup line should say \"2 load process(es)\" and no cores:\n%s", b.String())
 	}
 }
 
@@ -224,6 +249,27 @@ func TestConnect_SpreadsOverLoadProcesses(t *testing.T) {
 	// server, and spends more than two idle load processes.
 	if l := res.Load; l == nil || l.Procs != 2 || l.CPUSeconds <= 0 || l.Per != 10 || l.PerWhat != "connection" {
 		t.Errorf("load usage %+v: want the CPU of 2 load processes per connection", l)
+	}
+}
+
+func TestP2P_DefaultLoadIsOneProcessOfOneCore(t *testing.T) {
+	o := server(t)
+	o.Procs, o.LoadCores = -1, -1
+	s := spec(bench.P2P, 10)
+	s.Rate, s.Duration = 100, 300*time.Millisecond
+	res := run(t, o, s)
+	// What the load process's runtime said, not only what it was asked.
+	if su := res.Setup; su.LoadProcs != 1 || su.LoadCores != 1 || !slices.Equal(su.LoadGOMAXPROCS, []int{1}) {
+		t.Errorf("setup: %d load processes of %d cores, reporting GOMAXPROCS %v; want 1 of 1, reporting [1]", su.LoadProcs, su.LoadCores, su.LoadGOMAXPROCS)
+	}
+	if l := res.Load; l == nil || l.Procs != 1 || l.Cores != 1 {
+		t.Errorf("load usage %+v: want 1 process of 1 core", l)
+	}
+	wantCount(t, res, "received", res.Counts["sent"])
+	var b strings.Builder
+	bench.WriteTable(&b, []*bench.Result{res})
+	if got := strings.Count(b.String(), "1 load process(es) of 1 core"); got != 2 {
+		t.Errorf("the setup and load CPU lines should say \"1 load process(es) of 1 core\":\n%s", b.String())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,9 +111,10 @@ type link interface {
 	kill()
 }
 
-// startFleet starts one worker per job: child processes of this binary, or
-// goroutines of this process when inProcess.
-func startFleet(ctx context.Context, jobs []Job, inProcess bool) (*fleet, error) {
+// startFleet starts one worker per job: child processes of this binary with
+// GOMAXPROCS=cores (0: as this process's environment has it), or goroutines
+// of this process when inProcess.
+func startFleet(ctx context.Context, jobs []Job, inProcess bool, cores int) (*fleet, error) {
 	f := &fleet{
 		changed:  make(chan struct{}),
 		progress: make([]map[string]int64, len(jobs)),
@@ -125,7 +127,7 @@ func startFleet(ctx context.Context, jobs []Job, inProcess bool) (*fleet, error)
 		if inProcess {
 			l = startLocal(ctx, f, i, job)
 		} else {
-			l, err = startChild(f, i, job)
+			l, err = startChild(f, i, job, cores)
 		}
 		if err != nil {
 			f.kill()
@@ -291,13 +293,17 @@ type childLink struct {
 	done  chan struct{}
 }
 
-func startChild(f *fleet, i int, job Job) (*childLink, error) {
+func startChild(f *fleet, i int, job Job, cores int) (*childLink, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this binary to start load processes: %w", err)
 	}
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), RoleEnv+"=load")
+	if cores > 0 {
+		// After os.Environ: the last of duplicate variables wins.
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(cores))
+	}
 	// A load process dies with the tool, whatever happens to the tool.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	l := &childLink{cmd: cmd, tail: &tailBuffer{max: 4096}, done: make(chan struct{})}

@@ -29,6 +29,9 @@ func (x *run) absorb(rep *Report) {
 	for _, n := range rep.Notes {
 		x.note(n)
 	}
+	if len(rep.GOMAXPROCS) > 0 {
+		x.res.Setup.LoadGOMAXPROCS = rep.GOMAXPROCS
+	}
 }
 
 // loadUsage puts the load's CPU on the phase absorbed last beside the
@@ -38,7 +41,7 @@ func (x *run) loadUsage(serverCPU float64, per int64, what string) *LoadUsage {
 	if x.phaseCPU < 0 {
 		return nil
 	}
-	u := &LoadUsage{Procs: x.res.Setup.LoadProcs, CPUSeconds: round(x.phaseCPU, 3), ServerCPUSeconds: -1, Per: per, PerWhat: what}
+	u := &LoadUsage{Procs: x.res.Setup.LoadProcs, Cores: x.res.Setup.LoadCores, CPUSeconds: round(x.phaseCPU, 3), ServerCPUSeconds: -1, Per: per, PerWhat: what}
 	if serverCPU >= 0 {
 		u.ServerCPUSeconds = round(serverCPU, 3)
 		if serverCPU > 0 {

@@ -49,7 +49,8 @@ type Result struct {
 // a good share of what the server does competes with it for the cores and
 // adds its own latency to what it measures.
 type LoadUsage struct {
-	Procs      int     `json:"procs"` // 0: the tool's own process
+	Procs      int     `json:"procs"`           // 0: the tool's own process
+	Cores      int     `json:"cores,omitempty"` // GOMAXPROCS of each; 0: Go's default
 	CPUSeconds float64 `json:"cpuSeconds"`
 	// ServerCPUSeconds is -1 when the server was not measured (no -debug).
 	ServerCPUSeconds float64 `json:"serverCpuSeconds"`
@@ -68,7 +69,12 @@ type Setup struct {
 	Started   bool     `json:"started"` // the tool started the server
 	ServerBin string   `json:"serverBin,omitempty"`
 	LoadProcs int      `json:"loadProcs"` // 0: in the tool's own process
-	SrcAddrs  []string `json:"srcAddrs,omitempty"`
+	// LoadCores is the GOMAXPROCS the tool gave every load process (0: Go's
+	// default, or the tool's environment's); LoadGOMAXPROCS is what each
+	// load worker's runtime said it ran with, in the tool's process too.
+	LoadCores      int      `json:"loadCores,omitempty"`
+	LoadGOMAXPROCS []int    `json:"loadGomaxprocs,omitempty"`
+	SrcAddrs       []string `json:"srcAddrs,omitempty"`
 	// Config is the server configuration measured.
 	Config Config `json:"config"`
 }
@@ -176,7 +182,7 @@ func writeOne(w io.Writer, r *Result) {
 	if s.Started {
 		where = "a server the tool started"
 	}
-	fmt.Fprintf(w, "   %d edge(s) of %s, %s, %d source address(es)\n", s.Edges, where, describeProcs(s.LoadProcs), max(1, len(s.SrcAddrs)))
+	fmt.Fprintf(w, "   %d edge(s) of %s, %s, %d source address(es)\n", s.Edges, where, describeProcs(s.LoadProcs, s.LoadCores), max(1, len(s.SrcAddrs)))
 	fmt.Fprintf(w, "   configuration: %s\n", s.Config)
 	if r.Skipped != "" {
 		fmt.Fprintf(w, "   SKIPPED: %s\n", r.Skipped)
@@ -249,7 +255,7 @@ func loadText(l *LoadUsage) string {
 	if l == nil {
 		return "not measured"
 	}
-	t := fmt.Sprintf("%.2f s user+sys in %s", l.CPUSeconds, describeProcs(l.Procs))
+	t := fmt.Sprintf("%.2f s user+sys in %s", l.CPUSeconds, describeProcs(l.Procs, l.Cores))
 	if l.ServerCPUSeconds >= 0 {
 		t += fmt.Sprintf(", %s of the server's %.2f s", percent(l.ShareOfServer), l.ServerCPUSeconds)
 	} else {
@@ -303,9 +309,14 @@ func describeSpec(s Spec) string {
 	return strings.Join(parts, " ")
 }
 
-func describeProcs(n int) string {
-	if n == 0 {
+func describeProcs(n, cores int) string {
+	switch {
+	case n == 0:
 		return "load in the tool's process"
+	case cores == 1:
+		return fmt.Sprintf("%d load process(es) of 1 core", n)
+	case cores > 1:
+		return fmt.Sprintf("%d load process(es) of %d cores", n, cores)
 	}
 	return fmt.Sprintf("%d load process(es)", n)
 }

@@ -33,8 +33,14 @@ type Options struct {
 	// (SB_KV_MEMORY=true); by default it has the file store a user runs.
 	KVMemory bool
 	// Procs is the number of load processes; -1 picks one per 15,000
-	// connections and at least two; 0 runs the load in this process.
+	// connections and at least two (p2p: at least one); 0 runs the load in
+	// this process.
 	Procs int
+	// LoadCores is the GOMAXPROCS of every load process: 0 leaves Go's
+	// default (or the GOMAXPROCS of this process's environment); -1 picks
+	// 1 for p2p and 0 otherwise. A load in this process (Procs 0) ignores
+	// it.
+	LoadCores int
 	// SrcAddrs is how many loopback source addresses (127.0.0.2 upwards)
 	// the clients spread over.
 	SrcAddrs int
@@ -260,16 +266,33 @@ func (x *run) prepare(ctx context.Context) error {
 
 func (x *run) note(n string) { x.res.Notes = appendUnique(x.res.Notes, n) }
 
-// jobs splits the users over the load workers.
-func (x *run) jobs() (jobs []Job, inProcess bool) {
+// jobs splits the users over the load workers, and says how many cores
+// each load process gets (0: Go's default).
+func (x *run) jobs() (jobs []Job, inProcess bool, cores int) {
 	o, n := x.r.opt, x.spec.users()
 	workers := o.Procs
 	inProcess = workers == 0
+	// A p2p load of one process on one core costs less than the server,
+	// and less than two processes on Go's default cores, with no worse a
+	// tail (docs/benchmarks.md, "Load processes"); the other scenarios
+	// have not been measured so.
+	p2p := x.spec.Scenario == P2P
 	if workers < 0 {
-		workers = max(2, (n+14999)/15000)
+		least := 2
+		if p2p {
+			least = 1
+		}
+		workers = max(least, (n+14999)/15000)
+	}
+	cores = o.LoadCores
+	if cores < 0 {
+		cores = 0
+		if p2p {
+			cores = 1
+		}
 	}
 	if inProcess {
-		workers = 1
+		workers, cores = 1, 0
 	}
 	per := connsPerProcess()
 	if need := (n + per - 1) / per; !inProcess && workers < need {
@@ -282,6 +305,7 @@ func (x *run) jobs() (jobs []Job, inProcess bool) {
 	if !inProcess {
 		x.res.Setup.LoadProcs = workers
 	}
+	x.res.Setup.LoadCores = cores
 	deadline := x.t0.Add(o.Timeout).UnixNano()
 	for w := 0; w < workers; w++ {
 		prof := ""
@@ -302,12 +326,12 @@ func (x *run) jobs() (jobs []Job, inProcess bool) {
 			Deadline:    deadline,
 		})
 	}
-	return jobs, inProcess
+	return jobs, inProcess, cores
 }
 
 func (x *run) startFleet(ctx context.Context) error {
-	jobs, inProcess := x.jobs()
-	f, err := startFleet(ctx, jobs, inProcess)
+	jobs, inProcess, cores := x.jobs()
+	f, err := startFleet(ctx, jobs, inProcess, cores)
 	if err != nil {
 		return err
 	}

@@ -356,7 +356,7 @@ func sumLoad(steps []Step) *LoadUsage {
 			continue
 		}
 		if sum == nil {
-			sum = &LoadUsage{Procs: l.Procs, PerWhat: l.PerWhat}
+			sum = &LoadUsage{Procs: l.Procs, Cores: l.Cores, PerWhat: l.PerWhat}
 		}
 		sum.CPUSeconds += l.CPUSeconds
 		sum.Per += l.Per

@@ -73,6 +73,9 @@ type Report struct {
 	Hists  map[string]*HistSnapshot `json:"hists,omitempty"`
 	Errors map[string]int64         `json:"errors,omitempty"`
 	Notes  []string                 `json:"notes,omitempty"`
+	// GOMAXPROCS is what the worker's runtime ran with, on its ready
+	// report; merged, one per worker in the workers' order.
+	GOMAXPROCS []int `json:"gomaxprocs,omitempty"`
 }
 
 // Names of counters, times and histograms.
@@ -140,6 +143,7 @@ func (r *Report) merge(o *Report, hists map[string]*Hist) {
 		h.Merge(s)
 	}
 	r.Notes = appendUnique(r.Notes, o.Notes...)
+	r.GOMAXPROCS = append(r.GOMAXPROCS, o.GOMAXPROCS...)
 }
 
 func appendUnique(list []string, more ...string) []string {

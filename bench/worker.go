@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +97,9 @@ func RunWorker(ctx context.Context, job Job, cmds <-chan Command, emit func(Mess
 		emit(Message{Type: MsgFatal, Error: "the setup did not finish before the run's deadline"})
 		return
 	}
-	emit(Message{Type: MsgReady, Report: w.report()})
+	ready := w.report()
+	ready.GOMAXPROCS = []int{runtime.GOMAXPROCS(0)}
+	emit(Message{Type: MsgReady, Report: ready})
 	for {
 		select {
 		case cmd, ok := <-cmds:

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +66,44 @@ func TestParse_StoreAndRuns(t *testing.T) {
 		if _, err := parse(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+func TestParse_LoadCores(t *testing.T) {
+	f, err := parse([]string{"p2p"}, &bytes.Buffer{})
+	if err != nil || f.opt.LoadCores != -1 {
+		t.Errorf("default -load-cores %d (%v), want -1: the scenario picks", f.opt.LoadCores, err)
+	}
+	f, err = parse([]string{"-load-cores", "2", "p2p"}, &bytes.Buffer{})
+	if err != nil || f.opt.LoadCores != 2 {
+		t.Errorf("-load-cores 2: %d (%v)", f.opt.LoadCores, err)
+	}
+	if _, err := parse([]string{"-load-cores", "-2", "p2p"}, &bytes.Buffer{}); err == nil {
+		t.Error("-load-cores -2 accepted")
+	}
+}
+
+func TestRun_LoadCoresReachEveryLoadProcess(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	// More cores than the machine has: what Go never picks by itself, so
+	// only the flag can have set it.
+	cores := runtime.NumCPU() + 1
+	var out, errb bytes.Buffer
+	code := run([]string{"-url", env.URL(0), "-app", testenv.App.ID, "-procs", "2", "-load-cores", strconv.Itoa(cores),
+		"-n", "4", "-rate", "20", "-duration", "200ms", "-json", "-q", "p2p"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+	}
+	var res []bench.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if len(res) != 1 {
+		t.Fatalf("%d results, want 1", len(res))
+	}
+	// An explicit -procs stays as given, for p2p too.
+	if su := res[0].Setup; su.LoadProcs != 2 || su.LoadCores != cores || !slices.Equal(su.LoadGOMAXPROCS, []int{cores, cores}) {
+		t.Errorf("setup: %d load processes of %d cores, reporting GOMAXPROCS %v; want 2 of %d, both reporting it", su.LoadProcs, su.LoadCores, su.LoadGOMAXPROCS, cores)
 	}
 }
 
