@@ -131,12 +131,26 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 // start tracks ps and publishes it, failing it after MessageTimeout.
 func (p *peerSender) start(ps *pendingSend) {
 	ps.due = time.Now().Add(p.srv.cfg.MessageTimeout)
+	// Once in pending, ps may get its outcome (an answer, the sweep) and
+	// go back to the pool (finish) before it is published: what publish
+	// needs is copied first.
+	r := ps.route()
 	p.mu.Lock()
 	p.next++
 	n := p.next
 	p.pending[n] = ps
 	p.mu.Unlock()
-	p.publish(n, ps)
+	p.publish(n, r)
+}
+
+// route is what it takes to publish a peer message.
+type route struct {
+	app, to, subject string
+	frame            []byte
+}
+
+func (ps *pendingSend) route() route {
+	return route{app: ps.app, to: ps.to, subject: ps.subject, frame: ps.frame}
 }
 
 // sweepEvery is how often the sweep looks for peer messages past their
@@ -173,15 +187,15 @@ func (p *peerSender) sweep(done <-chan struct{}) {
 }
 
 // publish sends the peer message with reply counter n.
-func (p *peerSender) publish(n uint64, ps *pendingSend) {
-	if p.deliverHere(n, ps) {
+func (p *peerSender) publish(n uint64, r route) {
+	if p.deliverHere(n, r) {
 		return
 	}
-	subject := ps.subject
+	subject := r.subject
 	if subject == "" {
-		subject = subjects.User(ps.app, ps.to)
+		subject = subjects.User(r.app, r.to)
 	}
-	m := &nats.Msg{Subject: subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: ps.frame}
+	m := &nats.Msg{Subject: subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: r.frame}
 	if err := p.srv.nc.PublishMsg(m); err != nil {
 		if ps := p.take(n); ps != nil {
 			ps.finish(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
@@ -192,9 +206,9 @@ func (p *peerSender) publish(n uint64, ps *pendingSend) {
 // deliverHere queues a peer message on its receiver's session when that
 // session is on this edge and takes it. Its reply subject goes as its
 // parts: the session makes it a string only if it must (replyTo).
-func (p *peerSender) deliverHere(n uint64, ps *pendingSend) bool {
-	sess := p.srv.target(userKey{ps.app, ps.to}, "")
-	return sess != nil && sess.deliverPeer(ps.frame, replyTo{prefix: p.prefix, n: n})
+func (p *peerSender) deliverHere(n uint64, r route) bool {
+	sess := p.srv.target(userKey{r.app, r.to}, "")
+	return sess != nil && sess.deliverPeer(r.frame, replyTo{prefix: p.prefix, n: n})
 }
 
 func (p *peerSender) take(n uint64) *pendingSend {
@@ -255,7 +269,7 @@ func (p *peerSender) confirmOffline(n uint64, ps *pendingSend) {
 	case <-time.After(time.Duration(ps.tries*ps.tries) * 20 * time.Millisecond):
 	case <-ctx.Done():
 	}
-	p.publish(n, ps)
+	p.publish(n, ps.route()) // held: ps stays out of the pool
 }
 
 // settle hands the outcome (nil: delivered) of a peer message to whoever sent it.

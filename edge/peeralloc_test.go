@@ -3,7 +3,9 @@ package edge
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
+	"time"
 )
 
 // testEdge is an edge without NATS whose sessions take peer messages sent
@@ -337,5 +339,68 @@ func TestReplyMemory_HoldsTheLatestAndNothingElse(t *testing.T) {
 				t.Fatalf("after %d: counter of %d remembered %v, want %v", i, j, got, want)
 			}
 		}
+	}
+}
+
+// A pending message can get its outcome, and go back to the pool, while
+// the goroutine that started it is still publishing it: here the sweep
+// times messages out as they are sent, and their receiver acknowledges
+// them from another goroutine. Every message gets one outcome, and the race
+// detector finds no access to a record after it went back to the pool.
+func TestPeer_AMessageSettledWhileItIsPublishedIsSafe(t *testing.T) {
+	srv := testEdge(t, DefaultConfig().ReplayFrames)
+	srv.cfg.MessageTimeout = time.Nanosecond // due as soon as it is sent
+	bob := testSession(srv, "bob")
+	done := make(chan struct{})
+	swept := make(chan struct{})
+	go func() { defer close(swept); srv.peers.sweep(done) }()
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				bob.mu.Lock()
+				n := bob.sent
+				bob.mu.Unlock()
+				bob.ack(n)
+			}
+		}
+	}()
+	const msgs = 2000
+	var mu sync.Mutex
+	outcomes := 0
+	settled := make(chan struct{})
+	for i := range msgs {
+		ps := pendingSends.Get().(*pendingSend)
+		*ps = pendingSend{app: "app", to: "bob", msgID: fmt.Sprint(i), frame: []byte(`{"ev":"m","ack":true}`),
+			notify: func(error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if outcomes++; outcomes == msgs {
+					close(settled)
+				}
+			}}
+		srv.peers.start(ps)
+	}
+	select {
+	case <-settled:
+	case <-time.After(30 * time.Second):
+		mu.Lock()
+		t.Errorf("%d of %d messages settled", outcomes, msgs)
+		mu.Unlock()
+	}
+	close(done)
+	<-swept
+	<-acked
+	if n := srv.peers.waiting(); n != 0 {
+		t.Errorf("%d messages still wait", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if outcomes != msgs {
+		t.Errorf("%d outcomes for %d messages", outcomes, msgs)
 	}
 }
