@@ -11,16 +11,15 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// TestWriteBurst_SharedFramesTakeTheBurstsDeadline: a ping leaves the socket
-// with its own write deadline; the channel frames of a later burst, which
-// reach the socket without gorilla, are written under the burst's deadline,
-// not the lapsed one of the ping.
-func TestWriteBurst_SharedFramesTakeTheBurstsDeadline(t *testing.T) {
+// burstConn is an edge connection over a batchConn, upgraded with up, and
+// the client at its other end; both close when the test ends.
+func burstConn(t *testing.T, up *websocket.Upgrader) (*websocket.Conn, *conn) {
+	t.Helper()
 	s := &Server{cfg: DefaultConfig(), pacer: newPacer(0)}
 	conns := make(chan *conn, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bw := &batchWriter{ResponseWriter: w}
-		ws, err := (&websocket.Upgrader{}).Upgrade(bw, r, nil)
+		ws, err := up.Upgrade(bw, r, nil)
 		if err != nil {
 			return
 		}
@@ -28,16 +27,25 @@ func TestWriteBurst_SharedFramesTakeTheBurstsDeadline(t *testing.T) {
 		c.bc = bw.conn
 		conns <- c
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	t.Cleanup(func() { client.Close() })
+	c := <-conns
+	t.Cleanup(func() { c.ws.Close() })
+	return client, c
+}
+
+// TestWriteBurst_SharedFramesTakeTheBurstsDeadline: a ping leaves the socket
+// with its own write deadline; the channel frames of a later burst, which
+// reach the socket without gorilla, are written under the burst's deadline,
+// not the lapsed one of the ping.
+func TestWriteBurst_SharedFramesTakeTheBurstsDeadline(t *testing.T) {
+	client, c := burstConn(t, &websocket.Upgrader{})
 	pinged := make(chan struct{}, 1)
 	client.SetPingHandler(func(string) error { pinged <- struct{}{}; return nil })
-	c := <-conns
-	defer c.ws.Close()
 
 	// The ping's deadline lapses before the burst.
 	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Millisecond)); err != nil {
@@ -66,28 +74,9 @@ func TestWriteBurst_SharedFramesTakeTheBurstsDeadline(t *testing.T) {
 // the client reads every frame whole and in order, and a burst allocates
 // nothing.
 func TestWriteBurst_FramesItsOwnFrames(t *testing.T) {
-	s := &Server{cfg: DefaultConfig(), pacer: newPacer(0)}
-	conns := make(chan *conn, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		bw := &batchWriter{ResponseWriter: w}
-		// Write buffers from a pool, as the edge's upgrader has them.
-		ws, err := (&websocket.Upgrader{WriteBufferPool: &sync.Pool{}}).Upgrade(bw, r, nil)
-		if err != nil {
-			return
-		}
-		c := newConn(s, ws)
-		c.bc = bw.conn
-		conns <- c
-	}))
-	defer srv.Close()
-	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	// Write buffers from a pool, as the edge's upgrader has them.
+	client, c := burstConn(t, &websocket.Upgrader{WriteBufferPool: &sync.Pool{}})
 	client.SetReadLimit(1 << 20)
-	c := <-conns
-	defer c.ws.Close()
 
 	sizes := []int{0, 1, 125, 126, 127, 65535, 65536, maxBatch - 2, maxBatch - 4, maxBatch, 70000, 20, 3}
 	var want [][]byte
