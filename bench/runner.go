@@ -272,10 +272,10 @@ func (x *run) jobs() (jobs []Job, inProcess bool, cores int) {
 	o, n := x.r.opt, x.spec.users()
 	workers := o.Procs
 	inProcess = workers == 0
-	// A p2p load of one process on one core costs less than the server,
-	// and less than two processes on Go's default cores, with no worse a
-	// tail (docs/benchmarks.md, "Load processes"); the other scenarios
-	// have not been measured so.
+	// A p2p load of one process on one core costs about what the server
+	// does (94–104 %), against 134–138 % for two processes on Go's default
+	// cores, with no worse a tail (docs/benchmarks.md, "Load processes");
+	// the other scenarios have not been measured so.
 	p2p := x.spec.Scenario == P2P
 	if workers < 0 {
 		least := 2
