@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,23 +19,37 @@ import (
 	"github.com/switchboard-io/switchboard/protocol"
 )
 
-// Conn is a lean protocol client: one WebSocket, one reader goroutine, and
-// nothing else, so that one load process can hold tens of thousands. It
+// Conn is a lean protocol client: one WebSocket read by its load process's
+// poller (poller.go; on wss://, by a goroutine of its own), and nothing
+// else, so that one load process can hold tens of thousands. It
 // acknowledges frames as docs/protocol.md asks (at once when a frame says
 // "ack", otherwise every 64 frames) and answers the edge's pings.
 type Conn struct {
 	Index   int // the user's global index in the run
 	Account string
 
-	ws  *websocket.Conn
+	ws  *websocket.Conn // nil when a poller reads the socket
 	wmu sync.Mutex
 	h   *Handler
+
+	// A socket a poller reads (polled): its descriptor, and closed once
+	// the poller has closed it (both under wmu), and the frame being
+	// written.
+	polled bool
+	fd     int
+	closed bool
+	wbuf   []byte
+	// Owned by the poller: what was read of a frame not whole yet, and the
+	// fragments of a message.
+	pend   []byte
+	frag   []byte
+	inFrag bool
 
 	wait atomic.Pointer[waiter]
 	done chan struct{}
 	rerr error // why the reader stopped; read after done
 
-	// Owned by the reader goroutine.
+	// Owned by the reader (the poller, or the goroutine).
 	n      uint64 // counted frames received
 	acked  uint64
 	rbuf   []byte   // the frame being read, reused
@@ -111,9 +126,17 @@ type DialOptions struct {
 	Members int
 }
 
-// Dial opens a connection, reads the edge's hello and starts the reader.
-func Dial(ctx context.Context, d *websocket.Dialer, url string, o DialOptions) (*Conn, error) {
-	ws, resp, err := d.DialContext(ctx, url, nil)
+// Dial opens a connection, reads the edge's hello and starts the reader: a
+// poller for ws://, a goroutine of its own for wss://.
+func Dial(ctx context.Context, d *websocket.Dialer, rawURL string, o DialOptions) (*Conn, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "ws" {
+		return dialPolled(ctx, d, u, o)
+	}
+	ws, resp, err := d.DialContext(ctx, rawURL, nil)
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("handshake: HTTP %d", resp.StatusCode)
@@ -132,17 +155,23 @@ func Dial(ctx context.Context, d *websocket.Dialer, url string, o DialOptions) (
 		return nil, fmt.Errorf("hello: unexpected first frame %.60q", data)
 	}
 	_ = ws.SetReadDeadline(time.Time{})
+	c := newConn(o)
+	c.ws = ws
+	go c.readLoop()
+	return c, nil
+}
+
+func newConn(o DialOptions) *Conn {
 	h := o.Handler
 	if h == nil {
 		h = &Handler{}
 	}
-	c := &Conn{Index: o.Index, Account: o.Account, ws: ws, h: h, done: make(chan struct{})}
+	c := &Conn{Index: o.Index, Account: o.Account, h: h, fd: -1, done: make(chan struct{})}
 	if o.Members > 0 {
 		c.seen = newBitset(o.Members)
 		c.seen.set(o.Index)
 	}
-	go c.readLoop()
-	return c, nil
+	return c
 }
 
 // The frames a load connection receives by the hundred thousand a second
@@ -165,24 +194,28 @@ func (c *Conn) readLoop() {
 			c.rerr = err
 			return
 		}
-		at := time.Now()
-		if c.fast(data, at) {
-			continue
-		}
-		var ev protocol.Event
-		if err := json.Unmarshal(data, &ev); err != nil {
-			continue
-		}
-		if protocol.Counted(ev.Ev) {
-			c.count(ev.Ack)
-		}
-		if w := c.wait.Load(); w != nil && w.match(&ev) && c.wait.CompareAndSwap(w, nil) {
-			w.ch <- waited{ev: ev, at: at}
-			continue
-		}
-		if c.h.Event != nil {
-			c.h.Event(c, &ev, at)
-		}
+		c.handle(data, time.Now())
+	}
+}
+
+// handle takes a frame that arrived at at, on the connection's reader.
+func (c *Conn) handle(data []byte, at time.Time) {
+	if c.fast(data, at) {
+		return
+	}
+	var ev protocol.Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return
+	}
+	if protocol.Counted(ev.Ev) {
+		c.count(ev.Ack)
+	}
+	if w := c.wait.Load(); w != nil && w.match(&ev) && c.wait.CompareAndSwap(w, nil) {
+		w.ch <- waited{ev: ev, at: at}
+		return
+	}
+	if c.h.Event != nil {
+		c.h.Event(c, &ev, at)
 	}
 }
 
@@ -305,6 +338,9 @@ func (c *Conn) Send(r *protocol.Request) error {
 }
 
 func (c *Conn) write(b []byte) error {
+	if c.polled {
+		return c.writeRaw(opText, b)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
@@ -313,6 +349,10 @@ func (c *Conn) write(b []byte) error {
 
 // Close says goodbye and closes the socket.
 func (c *Conn) Close() {
+	if c.polled {
+		c.closeRaw()
+		return
+	}
 	_ = c.ws.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	_ = c.ws.Close()

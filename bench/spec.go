@@ -58,7 +58,8 @@ type Spec struct {
 	Hold time.Duration `json:"hold,omitempty"`
 	// Timeout bounds the setup and each phase.
 	Timeout time.Duration `json:"timeout,omitempty"`
-	// ReadBuffer is the read buffer of each load connection, in bytes.
+	// ReadBuffer is the read buffer of each wss:// load connection, in
+	// bytes (a poller reads ws:// connections through one buffer of its own).
 	ReadBuffer int `json:"readBuffer,omitempty"`
 }
 

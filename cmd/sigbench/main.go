@@ -135,7 +135,7 @@ Flags:
 	fs.IntVar(&o.LoadCores, "load-cores", -1, "GOMAXPROCS of each load process (-1: 1 for p2p, Go's default otherwise; 0: Go's default); ignored with -procs 0")
 	fs.IntVar(&o.SrcAddrs, "src", 4, "loopback source addresses to spread connections over (127.0.0.2 upwards)")
 	fs.IntVar(&o.Concurrency, "concurrency", 100, "connections each load process sets up at once")
-	fs.IntVar(&f.base.ReadBuffer, "read-buffer", 0, "read buffer of each load connection in bytes (default 16384 for p2p and fanout, 4096 otherwise)")
+	fs.IntVar(&f.base.ReadBuffer, "read-buffer", 0, "read buffer of each wss:// load connection in bytes (default 16384 for p2p and fanout, 4096 otherwise; ws:// connections are read by a poller per load core, up to 256 KB at a time)")
 	fs.IntVar(&f.runs, "runs", 1, "run each scenario this many times and say whether the runs agree within 15 % on the headline figure")
 	fs.StringVar(&o.ProfileDir, "profile", "", "directory for CPU and heap profiles of the server processes")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 10, "length of each CPU profile")
