@@ -81,6 +81,11 @@ type Handler struct {
 	// stamp is the send time its messageID carries (0 if none). Without it
 	// the frame goes to Event.
 	SendOK func(c *Conn, stamp int64, at time.Time)
+	// Joined receives an onChannelUserJoined frame without decoding it:
+	// account is the raw text of its account, valid until the handler
+	// returns. An account with an escape in it, and any frame when Joined
+	// is nil, goes to Event.
+	Joined func(c *Conn, account []byte, at time.Time)
 }
 
 type waiter struct {
@@ -181,6 +186,7 @@ var (
 	channelMsgPrefix = []byte(`{"ev":"` + protocol.EvMessageChannelReceive + `"`)
 	peerMsgPrefix    = []byte(`{"ev":"` + protocol.EvMessageInstantReceive + `"`)
 	sendOKPrefix     = []byte(`{"ev":"` + protocol.EvMessageSendSuccess + `"`)
+	userJoinedPrefix = []byte(`{"ev":"` + protocol.EvChannelUserJoined + `"`)
 	// ackField is how a frame asks for an acknowledgement at once. A
 	// string value cannot hold it: its quotes would be escaped.
 	ackField = []byte(`"ack":true`)
@@ -232,6 +238,13 @@ func (c *Conn) fast(data []byte, at time.Time) bool {
 	case c.h.SendOK != nil && bytes.HasPrefix(data, sendOKPrefix):
 		c.count(asksAck(data))
 		c.h.SendOK(c, idStamp(field(data, messageIDField)), at)
+	case c.h.Joined != nil && bytes.HasPrefix(data, userJoinedPrefix):
+		acc := field(data, accountField)
+		if acc == nil || bytes.IndexByte(acc, '\\') >= 0 {
+			return false
+		}
+		c.count(asksAck(data))
+		c.h.Joined(c, acc, at)
 	default:
 		return false
 	}
@@ -245,7 +258,10 @@ func asksAck(data []byte) bool {
 	return bytes.Contains(data[max(0, len(data)-48):], ackField)
 }
 
-var messageIDField = []byte(`"messageID":"`)
+var (
+	messageIDField = []byte(`"messageID":"`)
+	accountField   = []byte(`"account":"`)
+)
 
 // field is the raw text of a string field of a frame (up to its closing
 // quote; an escaped quote ends it early, which the load's IDs never hold),

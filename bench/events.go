@@ -44,10 +44,7 @@ func (w *worker) onEvent(c *Conn, ev *protocol.Event, at time.Time) {
 		w.cnt.markOn(i, kNotice, at)
 		w.checkSettled(c, at)
 	case protocol.EvChannelUserJoined:
-		w.cnt.addOn(i, kEvents, 1)
-		c.seen.set(w.index(ev.Account))
-		w.cnt.markOn(i, kNotice, at)
-		w.checkSettled(c, at)
+		w.onJoined(c, []byte(ev.Account), at)
 	case protocol.EvChannelUserLeaved:
 		w.cnt.addOn(i, kEvents, 1)
 		c.seen.clear(w.index(ev.Account))
@@ -62,6 +59,16 @@ func (w *worker) onEvent(c *Conn, ev *protocol.Event, at time.Time) {
 	default:
 		w.cnt.addOn(i, kEvents, 1)
 	}
+}
+
+// onJoined counts an onChannelUserJoined at c and notes the member it
+// names. The join storm's members get a million of them: the connection
+// hands them over undecoded (Handler.Joined).
+func (w *worker) onJoined(c *Conn, account []byte, at time.Time) {
+	w.cnt.addOn(c.Index, kEvents, 1)
+	c.seen.set(accountIndex(w.job.Prefix, account))
+	w.cnt.markOn(c.Index, kNotice, at)
+	w.checkSettled(c, at)
 }
 
 // checkSettled notes when a member's view of the channel holds every member.

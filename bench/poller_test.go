@@ -213,7 +213,7 @@ func TestFeed_FramesSplitAnywhereReadTheSame(t *testing.T) {
 		t.Helper()
 		h, got := collector()
 		c := newConn(DialOptions{Handler: h})
-		c.closed = true // no socket to write to
+		c.polled, c.closed = true, true // no socket to write to
 		for _, ch := range chunks {
 			if err := c.feed(ch, time.Now()); err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -244,9 +244,52 @@ func TestFeed_RefusesWhatNoServerSends(t *testing.T) {
 		"opcode 3":     {0x83, 0x01, 'x'},
 	} {
 		c := newConn(DialOptions{})
-		c.closed = true
+		c.polled, c.closed = true, true
 		if err := c.feed(f, time.Now()); err != errFrame {
 			t.Errorf("%s: feed returned %v, want errFrame", name, err)
+		}
+	}
+}
+
+// TestFast_UserJoinedHandsOverTheAccountJSONWouldRead: an
+// onChannelUserJoined goes to Joined with the account encoding/json reads
+// from it, and to Event when its account holds an escape.
+func TestFast_UserJoinedHandsOverTheAccountJSONWouldRead(t *testing.T) {
+	var joined []string
+	var decoded []string
+	h := &Handler{
+		Joined: func(_ *Conn, acc []byte, _ time.Time) { joined = append(joined, string(acc)) },
+		Event:  func(_ *Conn, ev *protocol.Event, _ time.Time) { decoded = append(decoded, ev.Account) },
+	}
+	c := newConn(DialOptions{Handler: h})
+	c.polled, c.closed = true, true // the acknowledgements have no socket to go to
+	accounts := []string{"run-0", "run-1999", `a"b`, `a\b`, "a<b", "ünï", "account"}
+	for i, acc := range accounts {
+		b, err := json.Marshal(protocol.Event{Ev: protocol.EvChannelUserJoined, UID: uint32(i), ChannelID: `ch "account":"x"`, Account: acc, Ack: i%2 == 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.handle(b, time.Now())
+	}
+	got := append(append([]string(nil), joined...), decoded...)
+	if strings.Join(got, "|") != strings.Join([]string{"run-0", "run-1999", "ünï", "account", `a"b`, `a\b`, "a<b"}, "|") {
+		t.Fatalf("fast path got %q, decoded path %q", joined, decoded)
+	}
+	if c.n != uint64(len(accounts)) {
+		t.Fatalf("counted %d frames, want %d", c.n, len(accounts))
+	}
+}
+
+func TestAccountIndex_ReadsOnlyPrefixDashNumber(t *testing.T) {
+	for acc, want := range map[string]int{
+		"p-0": 0, "p-12": 12, "p-007": 7, "p-": -1, "p-1x": -1, "q-1": -1,
+		"pp-1": -1, "p-+1": -1, "p-99999999999": -1, "p": -1,
+	} {
+		if got := accountIndex("p", acc); got != want {
+			t.Errorf("accountIndex(p, %q) = %d, want %d", acc, got, want)
+		}
+		if got := accountIndex("p", []byte(acc)); got != want {
+			t.Errorf("accountIndex(p, []byte %q) = %d, want %d", acc, got, want)
 		}
 	}
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -80,7 +79,7 @@ func RunWorker(ctx context.Context, job Job, cmds <-chan Command, emit func(Mess
 	defer cancel()
 	w := &worker{job: job, spec: job.Spec.withDefaults(), emit: emit, cnt: newCounters()}
 	w.ph.Store(newPhaseHists())
-	w.handler = &Handler{Event: w.onEvent, Message: w.onMessage, SendOK: w.onSendOK}
+	w.handler = &Handler{Event: w.onEvent, Message: w.onMessage, SendOK: w.onSendOK, Joined: w.onJoined}
 	srcs := job.SrcAddrs
 	if len(srcs) == 0 {
 		srcs = []string{""}
@@ -151,14 +150,19 @@ func (w *worker) hist(i int, k histKind) *Hist { return &w.ph.Load().h[i&(nShard
 func (w *worker) account(i int) string { return account(w.job.Prefix, i) }
 
 // index is the user index of one of the run's accounts, or -1.
-func (w *worker) index(acc string) int {
-	rest, ok := strings.CutPrefix(acc, w.job.Prefix+"-")
-	if !ok {
+func (w *worker) index(acc string) int { return accountIndex(w.job.Prefix, acc) }
+
+// accountIndex is i for an account "<prefix>-<i>", -1 for any other.
+func accountIndex[T string | []byte](prefix string, acc T) int {
+	if len(acc) < len(prefix)+2 || string(acc[:len(prefix)]) != prefix || acc[len(prefix)] != '-' {
 		return -1
 	}
-	i, err := strconv.Atoi(rest)
-	if err != nil {
-		return -1
+	i := 0
+	for _, ch := range []byte(acc[len(prefix)+1:]) {
+		if ch < '0' || ch > '9' || i > (math.MaxInt32-9)/10 {
+			return -1
+		}
+		i = i*10 + int(ch-'0')
 	}
 	return i
 }
