@@ -136,7 +136,7 @@ func (s *Store) write(ctx context.Context, b njs.KeyValue, key string, rev uint6
 		if rev == 0 {
 			return 0, nil
 		}
-		return 0, translate(b.Delete(ctx, key, njs.LastRevision(rev)))
+		return 0, s.deleteTTL(ctx, b, key, rev)
 	case rev == 0:
 		// Create also replaces a delete or expiry marker.
 		var opts []njs.KVCreateOpt
@@ -164,6 +164,34 @@ func (s *Store) putTTL(ctx context.Context, b njs.KeyValue, key string, value []
 	}
 	return ack.Sequence, nil
 }
+
+// deleteMarkerTTL is how long the marker of a deleted key stays (the
+// server then replaces it with its own marker, which stays as long, see
+// jetstream.EnsureBuckets); then the key leaves no trace. Accounts come
+// and go: a marker kept for ever per account that ever logged out would
+// grow every bucket it is in, on disk and in the server's index of
+// subjects, which the embedded default keeps on the edge's heap.
+var deleteMarkerTTL = 5 * time.Minute
+
+// deleteTTL deletes key if its revision is still rev, with a marker that
+// expires. It is what the KV API's Delete writes, plus a TTL, which that
+// API takes only on a purge; a purge would read as an expiry to
+// watchExpiries at once. The server's marker that replaces this one when
+// it expires does read as one, deleteMarkerTTL later, when the delete has
+// long been handled: a watcher's fn must (and does) find nothing to do
+// for a key that is gone.
+func (s *Store) deleteTTL(ctx context.Context, b njs.KeyValue, key string, rev uint64) error {
+	m := &nats.Msg{Subject: subjects.KVSubject(b.Bucket(), key), Header: nats.Header{kvOperation: []string{kvDelete}}}
+	_, err := s.js.PublishMsg(ctx, m, njs.WithExpectLastSequencePerSubject(rev), njs.WithMsgTTL(deleteMarkerTTL))
+	return translate(err)
+}
+
+// kvOperation and kvDelete are the header the KV API marks a deleted key
+// with, and its value.
+const (
+	kvOperation = "KV-Operation"
+	kvDelete    = "DEL"
+)
 
 // watchExpiries calls fn with the key of every entry of b under filter that
 // expires by its TTL (or is purged), one call at a time, until ctx ends.

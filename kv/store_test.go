@@ -1,0 +1,132 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+
+	sbjs "github.com/switchboard-io/switchboard/jetstream"
+	"github.com/switchboard-io/switchboard/subjects"
+)
+
+// openStore opens a Store on a fresh embedded JetStream with file storage,
+// as the embedded default has it.
+func openStore(t *testing.T) (*Store, njs.JetStream) {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect("", nats.InProcessServer(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := sbjs.EnsureBuckets(ctx, js, sbjs.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, js
+}
+
+// TestEndSession_LeavesAMarkerThatExpires: an ended session reads as gone
+// at once, to the KV API as to the store, and its marker does not stay for
+// ever: accounts that come and go must not grow the bucket without end.
+func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
+	defer func(d time.Duration) { deleteMarkerTTL = d }(deleteMarkerTTL)
+	deleteMarkerTTL = time.Second // the least TTL the server takes
+	s, js := openStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	expired := make(chan string, 10)
+	if err := s.WatchExpiredSessions(ctx, func(app, account string) { expired <- account }); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, _, err := s.ClaimSession(ctx, "app", "alice", Session{SID: "s1", Edge: "e1"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	ended, err := s.EndSession(ctx, "app", "alice", "s1", "e1")
+	if err != nil || !ended {
+		t.Fatalf("EndSession: %v, %v", ended, err)
+	}
+	if _, _, err := s.Session(ctx, "app", "alice"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an ended session reads %v, want ErrNotFound", err)
+	}
+	b, err := js.KeyValue(ctx, sbjs.Sessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, subjects.Key("app", "alice")); !errors.Is(err, njs.ErrKeyNotFound) && !errors.Is(err, njs.ErrKeyDeleted) {
+		t.Fatalf("the KV API reads the ended session as %v, want it gone", err)
+	}
+	stream, err := js.Stream(ctx, "KV_"+sbjs.Sessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := subjects.KVSubject(sbjs.Sessions, subjects.Key("app", "alice"))
+	m, err := stream.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get(kvOperation) != kvDelete || m.Header.Get("Nats-TTL") == "" {
+		t.Fatalf("the marker has headers %v, want a delete with a TTL", m.Header)
+	}
+	// An ended session is not an expired one: the session-expiry watch
+	// must not take it for one while its marker stands. Then the marker
+	// expires, and the server's own marker of an expiry (with its TTL)
+	// replaces it; the watch may see that one, once all is settled, and
+	// the worker's handler then finds nothing to do.
+	gone := func() bool {
+		t.Helper()
+		m, err := stream.GetLastMsgForSubject(ctx, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Header.Get(kvOperation) == kvDelete {
+			return false
+		}
+		if m.Header.Get("Nats-Marker-Reason") == "" || m.Header.Get("Nats-TTL") == "" {
+			t.Fatalf("after the delete marker, headers %v: want the server's marker, with a TTL", m.Header)
+		}
+		return true
+	}
+	for done := false; !done; {
+		select {
+		case acc := <-expired:
+			if !gone() {
+				t.Fatalf("ending %s's session was taken for an expiry while its delete marker stood", acc)
+			}
+			done = true
+		case <-ctx.Done():
+			t.Fatal("the delete marker never expired")
+		case <-time.After(50 * time.Millisecond):
+			done = gone()
+		}
+	}
+	// A new session on the key is a new session.
+	if _, _, err := s.ClaimSession(ctx, "app", "alice", Session{SID: "s2", Edge: "e1"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.Session(ctx, "app", "alice"); err != nil || got.SID != "s2" {
+		t.Fatalf("after a new login the session is %+v, %v", got, err)
+	}
+}
