@@ -20,9 +20,10 @@ type Route struct {
 }
 
 // SDKPrefix is where an edge serves the browser SDK (Config.SDK):
-// /sdk/agorasig-<version>.mjs, .js and .d.ts never change and may be cached
-// for a year; /sdk/agorasig.mjs, .js and .d.ts are the same files under a
-// name that follows the edge's version, revalidated on every use.
+// /sdk/agorasig-<version>.mjs, .js, .d.ts and .d.mts never change and may be
+// cached for a year; /sdk/agorasig.mjs, .js, .d.ts and .d.mts are the same
+// files under a name that follows the edge's version, revalidated on every
+// use.
 const SDKPrefix = "/sdk/"
 
 // SDKPath is the versioned path of one of the SDK's files ("agorasig.mjs").
@@ -53,7 +54,7 @@ type sdkFile struct {
 // ES module needs CORS).
 func SDKHandler() http.Handler {
 	files := map[string]sdkFile{}
-	for _, name := range []string{"agorasig.mjs", "agorasig.js", "agorasig.d.ts"} {
+	for _, name := range []string{"agorasig.mjs", "agorasig.js", "agorasig.d.ts", "agorasig.d.mts"} {
 		body, err := fs.ReadFile(sigjs.Files, name)
 		if err != nil {
 			panic("edge: the SDK's embedded " + name + " is missing: " + err.Error())
@@ -97,7 +98,7 @@ func SDKHandler() http.Handler {
 
 func contentType(name string) string {
 	switch {
-	case strings.HasSuffix(name, ".d.ts"):
+	case strings.HasSuffix(name, ".d.ts"), strings.HasSuffix(name, ".d.mts"):
 		return "application/typescript; charset=utf-8"
 	default: // .mjs and .js
 		return "text/javascript; charset=utf-8"

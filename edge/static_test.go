@@ -24,6 +24,7 @@ func TestSDK_ServedVersionedAndUnversioned(t *testing.T) {
 		{"agorasig.mjs", "text/javascript; charset=utf-8"},
 		{"agorasig.js", "text/javascript; charset=utf-8"},
 		{"agorasig.d.ts", "application/typescript; charset=utf-8"},
+		{"agorasig.d.mts", "application/typescript; charset=utf-8"},
 	} {
 		want, err := fs.ReadFile(sigjs.Files, tc.file)
 		if err != nil {

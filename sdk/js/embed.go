@@ -7,9 +7,10 @@ package sigjs
 import "embed"
 
 // Files holds agorasig.mjs (the ES module), agorasig.js (the classic script,
-// defining the global AgoraSig) and agorasig.d.ts (its declarations).
+// defining the global AgoraSig), agorasig.d.ts (its declarations) and
+// agorasig.d.mts (the same, for TypeScript's resolution of the .mjs).
 //
-//go:embed agorasig.mjs agorasig.js agorasig.d.ts
+//go:embed agorasig.mjs agorasig.js agorasig.d.ts agorasig.d.mts
 var Files embed.FS
 
 // Version is the SDK's version; getSDKVersion() returns the same string, and a
