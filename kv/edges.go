@@ -24,9 +24,13 @@ func (s *Store) TouchEdge(ctx context.Context, edge string, ttl time.Duration) e
 }
 
 // DropEdge ends edge's lease at once (a clean shutdown): its remaining
-// sessions are handled as a dead edge's.
+// sessions are handled as a dead edge's. The purge's marker expires like
+// a delete's (deleteMarkerTTL): edges get a new ID each start, and a
+// cluster that rolls its edges would otherwise keep one for each. The
+// server's marker that follows reads as a second end of the lease; the
+// dead-edge claim (ClaimDeadEdge), held for an hour, makes it a no-op.
 func (s *Store) DropEdge(ctx context.Context, edge string) error {
-	err := s.edges.Purge(ctx, subjects.EdgeKey(edge))
+	err := s.edges.Purge(ctx, subjects.EdgeKey(edge), njs.PurgeTTL(deleteMarkerTTL))
 	if errors.Is(translate(err), ErrNotFound) {
 		return nil
 	}

@@ -130,3 +130,40 @@ func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
 		t.Fatalf("after a new login the session is %+v, %v", got, err)
 	}
 }
+
+// TestDropEdge_EndsTheLeaseWithAMarkerThatExpires: a dropped lease reads as
+// ended to the dead-edge watch at once, and its marker carries a TTL.
+func TestDropEdge_EndsTheLeaseWithAMarkerThatExpires(t *testing.T) {
+	s, js := openStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dead := make(chan string, 10)
+	if err := s.WatchDeadEdges(ctx, func(edge string) { dead <- edge }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchEdge(ctx, "edge-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropEdge(ctx, "edge-a"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-dead:
+		if e != "edge-a" {
+			t.Fatalf("the watch reported %q, want edge-a", e)
+		}
+	case <-ctx.Done():
+		t.Fatal("the dropped lease was never reported")
+	}
+	stream, err := js.Stream(ctx, "KV_"+sbjs.Edges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := stream.GetLastMsgForSubject(ctx, subjects.KVSubject(sbjs.Edges, subjects.EdgeKey("edge-a")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get(kvOperation) != "PURGE" || m.Header.Get("Nats-TTL") == "" {
+		t.Fatalf("the lease's marker has headers %v, want a purge with a TTL", m.Header)
+	}
+}
