@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -270,6 +271,45 @@ func TestP2P_DefaultLoadIsOneProcessOfOneCore(t *testing.T) {
 	bench.WriteTable(&b, []*bench.Result{res})
 	if got := strings.Count(b.String(), "1 load process(es) of 1 core"); got != 2 {
 		t.Errorf("the setup and load CPU lines should say \"1 load process(es) of 1 core\":\n%s", b.String())
+	}
+}
+
+// TestP2P_SlowLogListsEveryDeliveryOverTheThreshold: with -slow-log and a
+// threshold below any latency, each load process lists every message it
+// received, with send and arrival times whose difference is its latency.
+func TestP2P_SlowLogListsEveryDeliveryOverTheThreshold(t *testing.T) {
+	o := server(t)
+	o.Procs, o.LoadCores = -1, -1
+	o.SlowLogDir, o.SlowOver = t.TempDir(), time.Nanosecond
+	s := spec(bench.P2P, 10)
+	s.Rate, s.Duration = 100, 300*time.Millisecond
+	res := run(t, o, s)
+	if len(res.SlowLogs) != 1 {
+		t.Fatalf("slow logs %v, want one for the one load process", res.SlowLogs)
+	}
+	b, err := os.ReadFile(res.SlowLogs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
+		t.Fatalf("no header line: %q", b)
+	}
+	lines = lines[1:]
+	if int64(len(lines)) != res.Counts["received"] || len(lines) == 0 {
+		t.Fatalf("%d slow deliveries listed, want all %d received", len(lines), res.Counts["received"])
+	}
+	var last int64
+	for _, l := range lines {
+		var sent, arrived, us int64
+		var user int
+		if _, err := fmt.Sscanf(l, "%d %d %d %d", &sent, &arrived, &us, &user); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if arrived < sent || us != (arrived-sent)/1000 || user < 0 || user >= 10 || arrived < last {
+			t.Fatalf("line %q: want arrival after sending, its latency in µs, a user of the run, in order of arrival", l)
+		}
+		last = arrived
 	}
 }
 

@@ -1,7 +1,11 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
+	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/switchboard-io/switchboard/protocol"
@@ -95,7 +99,11 @@ func (w *worker) onMessage(c *Conn, stamp int64, at time.Time) {
 		w.cnt.addOn(i, kLateFrame, 1)
 	default:
 		w.cnt.addOn(i, kReceived, 1)
-		w.hist(i, lLatency).Record(at.Sub(time.Unix(0, stamp)))
+		d := at.Sub(time.Unix(0, stamp))
+		w.hist(i, lLatency).Record(d)
+		if w.slow != nil && d > w.slow.over {
+			w.slow.add(stamp, at.UnixNano(), i)
+		}
 		w.cnt.markOn(i, kReceived, at)
 	}
 }
@@ -107,4 +115,41 @@ func (w *worker) onSendOK(c *Conn, stamp int64, at time.Time) {
 	if stamp > 0 {
 		w.hist(c.Index, lAck).Record(at.Sub(time.Unix(0, stamp)))
 	}
+}
+
+// slowLog keeps the deliveries slower than over, for -slow-log: when each
+// was sent and when it arrived, so that the bursts a tail is made of can be
+// lined up with what else happened then (a collection in the server's
+// GODEBUG=gctrace=1, a stall of the machine). Slow deliveries are a small
+// share of all, so a lock is cheap enough.
+type slowLog struct {
+	over time.Duration
+	mu   sync.Mutex
+	recs []slowRec
+}
+
+type slowRec struct {
+	sent, arrived int64 // Unix ns
+	user          int
+}
+
+func (l *slowLog) add(sent, arrived int64, user int) {
+	l.mu.Lock()
+	l.recs = append(l.recs, slowRec{sent, arrived, user})
+	l.mu.Unlock()
+}
+
+// write writes one line per slow delivery, in the order they arrived:
+// send time and arrival time (Unix ns), latency (µs) and the receiving
+// user's index.
+func (l *slowLog) write(file string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	slices.SortFunc(l.recs, func(a, b slowRec) int { return cmp.Compare(a.arrived, b.arrived) })
+	var b []byte
+	b = append(b, "# sent_unix_ns arrived_unix_ns latency_us user\n"...)
+	for _, r := range l.recs {
+		b = fmt.Appendf(b, "%d %d %d %d\n", r.sent, r.arrived, (r.arrived-r.sent)/1000, r.user)
+	}
+	return os.WriteFile(file, b, 0o644)
 }

@@ -35,6 +35,7 @@ type Result struct {
 	Machine  *Machine         `json:"machine,omitempty"`
 	Notes    []string         `json:"notes,omitempty"`
 	Profiles []string         `json:"profiles,omitempty"`
+	SlowLogs []string         `json:"slowLogs,omitempty"`
 
 	// Run is this run's place among Runs repetitions of the same spec
 	// (-runs); the last of them carries the Agreement of all.
@@ -244,6 +245,9 @@ func writeOne(w io.Writer, r *Result) {
 	}
 	for _, p := range r.Profiles {
 		fmt.Fprintf(w, "   profile: %s\n", p)
+	}
+	for _, p := range r.SlowLogs {
+		fmt.Fprintf(w, "   slow deliveries: %s\n", p)
 	}
 	if r.Agreement != nil {
 		writeAgreement(w, r.Agreement)

@@ -53,6 +53,11 @@ type Options struct {
 	// LoadProfileDir, when set, receives a CPU profile of every load
 	// process, over its whole life.
 	LoadProfileDir string
+	// SlowLogDir, when set, receives from every load process a list of the
+	// deliveries slower than SlowOver (send and arrival times), to see
+	// when a tail happened, not only how long it was.
+	SlowLogDir string
+	SlowOver   time.Duration
 	// Progress receives the status line; nil shows none.
 	Progress io.Writer
 	// Timeout bounds one scenario run.
@@ -313,8 +318,16 @@ func (x *run) jobs() (jobs []Job, inProcess bool, cores int) {
 			prof = filepath.Join(o.LoadProfileDir, fmt.Sprintf("%s-n%d-load%d-cpu.pb.gz", x.spec.Scenario, x.spec.N, w))
 			x.res.Profiles = append(x.res.Profiles, prof)
 		}
+		slow := ""
+		if o.SlowLogDir != "" && !inProcess {
+			_ = os.MkdirAll(o.SlowLogDir, 0o755) // a failure shows when the load writes there
+			slow = filepath.Join(o.SlowLogDir, fmt.Sprintf("%s-n%d-%s-load%d-slow.txt", x.spec.Scenario, x.spec.N, x.prefix, w))
+			x.res.SlowLogs = append(x.res.SlowLogs, slow)
+		}
 		jobs = append(jobs, Job{
 			CPUProfile:  prof,
+			SlowLog:     slow,
+			SlowOver:    o.SlowOver,
 			Worker:      w,
 			Spec:        x.spec,
 			Target:      Target{URLs: x.urls, App: o.Target.App, Token: o.Target.Token, Cert: o.Target.Cert},

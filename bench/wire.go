@@ -31,6 +31,10 @@ type Job struct {
 	// CPUProfile, when set, is where a load process writes a CPU profile
 	// of itself.
 	CPUProfile string `json:"cpuProfile,omitempty"`
+	// SlowLog, when set, is where a load process writes every delivery
+	// slower than SlowOver (see slowLog).
+	SlowLog  string        `json:"slowLog,omitempty"`
+	SlowOver time.Duration `json:"slowOver,omitempty"`
 }
 
 // Commands a worker obeys after it has reported ready.

@@ -33,6 +33,8 @@ type worker struct {
 
 	mu    sync.Mutex
 	conns []*Conn
+
+	slow *slowLog // nil unless the job asks for one
 }
 
 // The histograms a worker keeps, and the names they are reported under.
@@ -80,6 +82,14 @@ func RunWorker(ctx context.Context, job Job, cmds <-chan Command, emit func(Mess
 	w := &worker{job: job, spec: job.Spec.withDefaults(), emit: emit, cnt: newCounters()}
 	w.ph.Store(newPhaseHists())
 	w.handler = &Handler{Event: w.onEvent, Message: w.onMessage, SendOK: w.onSendOK, Joined: w.onJoined}
+	if job.SlowLog != "" {
+		w.slow = &slowLog{over: max(job.SlowOver, time.Nanosecond)}
+		defer func() {
+			if err := w.slow.write(job.SlowLog); err != nil {
+				fmt.Fprintln(os.Stderr, "sigbench load: writing the slow deliveries:", err)
+			}
+		}()
+	}
 	srcs := job.SrcAddrs
 	if len(srcs) == 0 {
 		srcs = []string{""}

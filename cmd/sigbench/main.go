@@ -140,6 +140,8 @@ Flags:
 	fs.StringVar(&o.ProfileDir, "profile", "", "directory for CPU and heap profiles of the server processes")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 10, "length of each CPU profile")
 	fs.StringVar(&o.LoadProfileDir, "load-profile", "", "directory for a CPU profile of every load process (the tool's own cost)")
+	fs.StringVar(&o.SlowLogDir, "slow-log", "", "directory for a list, from every load process, of the deliveries slower than -slow-over, with their send and arrival times")
+	fs.DurationVar(&o.SlowOver, "slow-over", 2500*time.Microsecond, "what -slow-log counts as slow")
 	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "bound of one scenario run")
 	fs.DurationVar(&o.IdleWait, "idle", 0, "before each run, wait up to this long for the machine to be idle (other work on a shared machine skews the figures)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of tables")
