@@ -32,10 +32,9 @@ type Conn struct {
 	wmu sync.Mutex
 	h   *Handler
 
-	// A socket a poller reads (polled): its descriptor, and closed once
+	// A socket a poller reads (ws nil): its descriptor, and closed once
 	// the poller has closed it (both under wmu), and the frame being
 	// written.
-	polled bool
 	fd     int
 	closed bool
 	wbuf   []byte
@@ -354,7 +353,7 @@ func (c *Conn) Send(r *protocol.Request) error {
 }
 
 func (c *Conn) write(b []byte) error {
-	if c.polled {
+	if c.ws == nil {
 		return c.writeRaw(opText, b)
 	}
 	c.wmu.Lock()
@@ -365,7 +364,7 @@ func (c *Conn) write(b []byte) error {
 
 // Close says goodbye and closes the socket.
 func (c *Conn) Close() {
-	if c.polled {
+	if c.ws == nil {
 		c.closeRaw()
 		return
 	}

@@ -422,7 +422,7 @@ func dialPolled(ctx context.Context, d *websocket.Dialer, u *url.URL, o DialOpti
 	// descriptor (deferred) takes it out of the netpoller and leaves the
 	// socket open.
 	c := newConn(o)
-	c.polled, c.fd = true, fd
+	c.fd = fd
 	if len(rest) > 0 {
 		if err := c.feed(rest, time.Now()); err != nil {
 			unix.Close(fd)

@@ -90,7 +90,7 @@ func TestPolled_ReadsAndWritesWhatGorillaDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.polled {
+	if c.ws != nil {
 		t.Fatal("a ws:// connection is not read by a poller")
 	}
 	var want []string
@@ -213,7 +213,7 @@ func TestFeed_FramesSplitAnywhereReadTheSame(t *testing.T) {
 		t.Helper()
 		h, got := collector()
 		c := newConn(DialOptions{Handler: h})
-		c.polled, c.closed = true, true // no socket to write to
+		c.closed = true // no socket to write to
 		for _, ch := range chunks {
 			if err := c.feed(ch, time.Now()); err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -244,7 +244,7 @@ func TestFeed_RefusesWhatNoServerSends(t *testing.T) {
 		"opcode 3":     {0x83, 0x01, 'x'},
 	} {
 		c := newConn(DialOptions{})
-		c.polled, c.closed = true, true
+		c.closed = true
 		if err := c.feed(f, time.Now()); err != errFrame {
 			t.Errorf("%s: feed returned %v, want errFrame", name, err)
 		}
@@ -262,7 +262,7 @@ func TestFast_UserJoinedHandsOverTheAccountJSONWouldRead(t *testing.T) {
 		Event:  func(_ *Conn, ev *protocol.Event, _ time.Time) { decoded = append(decoded, ev.Account) },
 	}
 	c := newConn(DialOptions{Handler: h})
-	c.polled, c.closed = true, true // the acknowledgements have no socket to go to
+	c.closed = true // the acknowledgements have no socket to go to
 	accounts := []string{"run-0", "run-1999", `a"b`, `a\b`, "a<b", "ünï", "account"}
 	for i, acc := range accounts {
 		b, err := json.Marshal(protocol.Event{Ev: protocol.EvChannelUserJoined, UID: uint32(i), ChannelID: `ch "account":"x"`, Account: acc, Ack: i%2 == 0})

@@ -312,6 +312,9 @@ func (x *run) jobs() (jobs []Job, inProcess bool, cores int) {
 	}
 	x.res.Setup.LoadCores = cores
 	deadline := x.t0.Add(o.Timeout).UnixNano()
+	if o.SlowLogDir != "" && !inProcess {
+		_ = os.MkdirAll(o.SlowLogDir, 0o755) // a failure shows when the load writes there
+	}
 	for w := 0; w < workers; w++ {
 		prof := ""
 		if o.LoadProfileDir != "" && !inProcess {
@@ -320,7 +323,6 @@ func (x *run) jobs() (jobs []Job, inProcess bool, cores int) {
 		}
 		slow := ""
 		if o.SlowLogDir != "" && !inProcess {
-			_ = os.MkdirAll(o.SlowLogDir, 0o755) // a failure shows when the load writes there
 			slow = filepath.Join(o.SlowLogDir, fmt.Sprintf("%s-n%d-%s-load%d-slow.txt", x.spec.Scenario, x.spec.N, x.prefix, w))
 			x.res.SlowLogs = append(x.res.SlowLogs, slow)
 		}

@@ -83,7 +83,7 @@ func RunWorker(ctx context.Context, job Job, cmds <-chan Command, emit func(Mess
 	w.ph.Store(newPhaseHists())
 	w.handler = &Handler{Event: w.onEvent, Message: w.onMessage, SendOK: w.onSendOK, Joined: w.onJoined}
 	if job.SlowLog != "" {
-		w.slow = &slowLog{over: max(job.SlowOver, time.Nanosecond)}
+		w.slow = &slowLog{over: job.SlowOver}
 		defer func() {
 			if err := w.slow.write(job.SlowLog); err != nil {
 				fmt.Fprintln(os.Stderr, "sigbench load: writing the slow deliveries:", err)
