@@ -1,4 +1,4 @@
-package kv
+package kv_test
 
 import (
 	"context"
@@ -6,41 +6,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard-io/switchboard/internal/testenv"
 	sbjs "github.com/switchboard-io/switchboard/jetstream"
+	"github.com/switchboard-io/switchboard/kv"
 	"github.com/switchboard-io/switchboard/subjects"
 )
 
 // openStore opens a Store on a fresh embedded JetStream with file storage,
 // as the embedded default has it.
-func openStore(t *testing.T) (*Store, njs.JetStream) {
+func openStore(t *testing.T) (*kv.Store, njs.JetStream) {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect("", nats.InProcessServer(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t, testenv.StartNATS(t))
 	ctx := context.Background()
 	if err := sbjs.EnsureBuckets(ctx, js, sbjs.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, js)
+	s, err := kv.Open(ctx, js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +34,7 @@ func openStore(t *testing.T) (*Store, njs.JetStream) {
 // at once, to the KV API as to the store, and its marker does not stay for
 // ever: accounts that come and go must not grow the bucket without end.
 func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
-	defer func(d time.Duration) { deleteMarkerTTL = d }(deleteMarkerTTL)
-	deleteMarkerTTL = time.Second // the least TTL the server takes
+	defer kv.SetDeleteMarkerTTL(time.Second)() // the least TTL the server takes
 	s, js := openStore(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -61,14 +43,14 @@ func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, _, err := s.ClaimSession(ctx, "app", "alice", Session{SID: "s1", Edge: "e1"}, time.Minute); err != nil {
+	if _, _, err := s.ClaimSession(ctx, "app", "alice", kv.Session{SID: "s1", Edge: "e1"}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	ended, err := s.EndSession(ctx, "app", "alice", "s1", "e1")
 	if err != nil || !ended {
 		t.Fatalf("EndSession: %v, %v", ended, err)
 	}
-	if _, _, err := s.Session(ctx, "app", "alice"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.Session(ctx, "app", "alice"); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("an ended session reads %v, want ErrNotFound", err)
 	}
 	b, err := js.KeyValue(ctx, sbjs.Sessions)
@@ -87,7 +69,7 @@ func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Header.Get(kvOperation) != kvDelete || m.Header.Get("Nats-TTL") == "" {
+	if m.Header.Get(kv.KVOperation) != kv.KVDelete || m.Header.Get("Nats-TTL") == "" {
 		t.Fatalf("the marker has headers %v, want a delete with a TTL", m.Header)
 	}
 	// An ended session is not an expired one: the session-expiry watch
@@ -101,7 +83,7 @@ func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Header.Get(kvOperation) == kvDelete {
+		if m.Header.Get(kv.KVOperation) == kv.KVDelete {
 			return false
 		}
 		if m.Header.Get("Nats-Marker-Reason") == "" || m.Header.Get("Nats-TTL") == "" {
@@ -123,7 +105,7 @@ func TestEndSession_LeavesAMarkerThatExpires(t *testing.T) {
 		}
 	}
 	// A new session on the key is a new session.
-	if _, _, err := s.ClaimSession(ctx, "app", "alice", Session{SID: "s2", Edge: "e1"}, time.Minute); err != nil {
+	if _, _, err := s.ClaimSession(ctx, "app", "alice", kv.Session{SID: "s2", Edge: "e1"}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, err := s.Session(ctx, "app", "alice"); err != nil || got.SID != "s2" {
@@ -163,7 +145,7 @@ func TestDropEdge_EndsTheLeaseWithAMarkerThatExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Header.Get(kvOperation) != "PURGE" || m.Header.Get("Nats-TTL") == "" {
+	if m.Header.Get(kv.KVOperation) != "PURGE" || m.Header.Get("Nats-TTL") == "" {
 		t.Fatalf("the lease's marker has headers %v, want a purge with a TTL", m.Header)
 	}
 }
