@@ -40,6 +40,7 @@ type conn struct {
 	pingDue bool
 	// lastWrite is when the writer last wrote, in ns since the pacer's epoch.
 	lastWrite atomic.Int64
+	phase     int64 // the connection's slot of each pacing interval (pace.go)
 	pingT     *time.Timer
 	idle      idleState // the login deadline (idle.go)
 	// writer is writeRun as a func value made once: a go statement on a
@@ -74,6 +75,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 		sockDone: make(chan struct{}),
+		phase:    s.pacer.phase(),
 	}
 	c.writer = c.writeRun
 	c.calls.onPanic = func(v any) {

@@ -111,8 +111,9 @@ type Config struct {
 	// TCP peer's, never X-Forwarded-For); the next gets HTTP 429. Zero is
 	// DefaultMaxConnsPerAddr; negative is no cap.
 	MaxConnsPerAddr int
-	// WriteCoalesce is the least time between two socket writes of channel
-	// frames to one client: the channel frames that arrive meanwhile go out
+	// WriteCoalesce is the time between two socket writes of channel
+	// frames to one client, each client on its own phase of it, and never
+	// less than half of it: the channel frames that arrive meanwhile go out
 	// together (pace.go). Zero writes them as they come.
 	WriteCoalesce time.Duration
 	// SDK serves the browser SDK at /sdk/ (static.go); DefaultConfig sets it.
