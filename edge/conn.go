@@ -266,7 +266,9 @@ func (c *conn) closing() {
 			break
 		}
 		_ = c.ws.SetWriteDeadline(time.Now().Add(time.Second))
-		if f.writeTo(c.ws) != nil {
+		err := f.writeTo(c.ws)
+		f.release()
+		if err != nil {
 			return
 		}
 	}
@@ -314,12 +316,16 @@ func (c *conn) writeBurst(f *frame) error {
 		_ = c.bc.SetWriteDeadline(c.wdl)
 		c.bc.begin()
 	}
+	// A frame is done with once written into the burst (or not, on an
+	// error): the queue lets go of it.
 	err := c.writeFrame(f)
+	f.release()
 	for n := 1; err == nil && n < maxBurst; n++ {
 		if f = c.pop(); f == nil {
 			break
 		}
 		err = c.writeFrame(f)
+		f.release()
 	}
 	if c.bc != nil {
 		if ferr := c.bc.end(); err == nil {
@@ -396,6 +402,12 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 		c.qmu.Unlock()
 		c.closeSlow()
 		return false
+	}
+	// The queue holds each frame until the writer is done with it; a
+	// queue that is dropped with its connection holds them for good, and
+	// the collector has them.
+	for _, f := range fs {
+		f.hold()
 	}
 	was := cap(c.q)
 	c.q = append(c.q, fs...)

@@ -3,8 +3,11 @@ package edge
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/switchboard-io/switchboard/protocol"
 )
 
 // frame is one encoded event on its way to clients: queued on connections,
@@ -17,8 +20,14 @@ import (
 type frame struct {
 	data []byte
 	// wire is a shared frame's WebSocket framing, made once; nil for a
-	// frame for one client, which then takes 32 bytes.
+	// frame for one client.
 	wire *sharedWire
+	// refs counts the holders of a frame from framePool (pooled): its
+	// maker, the replay buffer and every queue it is in. The last to let
+	// go (release) puts it back. Other frames are left to the collector
+	// and do not count.
+	refs   atomic.Int32
+	pooled bool
 }
 
 type sharedWire struct {
@@ -28,6 +37,64 @@ type sharedWire struct {
 
 // newFrame wraps a frame for one client.
 func newFrame(data []byte) *frame { return &frame{data: data} }
+
+// framePool holds the frames of peer messages (the receiver's
+// onMessageInstantReceive, the sender's onMessageSendSuccess) with their
+// arrays: two of every peer message's allocations, and most of its bytes.
+var framePool = sync.Pool{New: func() any { return &frame{pooled: true} }}
+
+// pooledFrame takes a frame for one client from framePool, empty and held
+// once, by its maker, who fills it and releases it once it has handed it
+// on (session.deliverReply holds it for as long as it keeps it).
+func pooledFrame() *frame {
+	f := framePool.Get().(*frame)
+	f.refs.Store(1)
+	return f
+}
+
+// instantReceiveFrame is a pooled onMessageInstantReceive frame.
+func instantReceiveFrame(account, msg string) *frame {
+	f := pooledFrame()
+	f.data = protocol.AppendInstantReceive(f.data[:0], account, msg)
+	return f
+}
+
+// sendSuccessFrame is a pooled onMessageSendSuccess frame.
+func sendSuccessFrame(messageID string) *frame {
+	f := pooledFrame()
+	f.data = protocol.AppendSendSuccess(f.data[:0], messageID)
+	return f
+}
+
+// hold counts one more holder of a pooled frame: a replay buffer or a
+// queue that keeps it. The caller holds it already.
+func (f *frame) hold() {
+	if f.pooled {
+		f.refs.Add(1)
+	}
+}
+
+// release lets go of a pooled frame, once for each hold and once for its
+// maker; the last release puts it back in framePool, and nobody may touch
+// it after their release. A frame released more often than held would be
+// written to one client while another's message is being made in it: that
+// is a bug in the edge, and it stops here rather than go on.
+func (f *frame) release() {
+	if !f.pooled {
+		return
+	}
+	switch n := f.refs.Add(-1); {
+	case n > 0:
+		return
+	case n < 0:
+		panic("edge: a pooled frame was released more often than it was held")
+	}
+	if cap(f.data) > maxPooledFrame { // as the read buffers' pool (conn.go)
+		f.data = nil
+	}
+	f.data = f.data[:0]
+	framePool.Put(f)
+}
 
 // newSharedFrame wraps a frame that many clients get.
 func newSharedFrame(data []byte) *frame { return &frame{data: data, wire: new(sharedWire)} }

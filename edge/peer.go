@@ -53,9 +53,11 @@ type pendingSend struct {
 	// when the message goes through NATS if it is empty: a message to a
 	// session on this edge needs none.
 	subject string
-	frame   []byte
-	tries   int
-	due     time.Time // fails with protocol.ErrTimeout after this (sweep)
+	// from and msg make the receiver's frame: made when the message is
+	// published, into a pooled frame, not kept with the message.
+	from, msg string
+	tries     int
+	due       time.Time // fails with protocol.ErrTimeout after this (sweep)
 	// held is set, under peerSender.mu, when confirmOffline takes the
 	// message: it keeps it past its outcome, so it does not go back to
 	// the pool.
@@ -122,9 +124,8 @@ func (p *peerSender) send(sess *session, r *protocol.Request) {
 		sess.deliverEvent(protocol.FailureEvent(r, protocol.Errorf(protocol.KindRateLimited, "over 60 messages per second")))
 		return
 	}
-	frame := protocol.InstantReceiveFrame(sess.account, r.Msg)
 	ps := pendingSends.Get().(*pendingSend)
-	*ps = pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, frame: frame}
+	*ps = pendingSend{sess: sess, app: sess.app, to: r.Account, msgID: r.MsgID, from: sess.account, msg: r.Msg}
 	p.start(ps)
 }
 
@@ -146,11 +147,11 @@ func (p *peerSender) start(ps *pendingSend) {
 // route is what it takes to publish a peer message.
 type route struct {
 	app, to, subject string
-	frame            []byte
+	from, msg        string
 }
 
 func (ps *pendingSend) route() route {
-	return route{app: ps.app, to: ps.to, subject: ps.subject, frame: ps.frame}
+	return route{app: ps.app, to: ps.to, subject: ps.subject, from: ps.from, msg: ps.msg}
 }
 
 // sweepEvery is how often the sweep looks for peer messages past their
@@ -195,8 +196,13 @@ func (p *peerSender) publish(n uint64, r route) {
 	if subject == "" {
 		subject = subjects.User(r.app, r.to)
 	}
-	m := &nats.Msg{Subject: subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: r.frame}
-	if err := p.srv.nc.PublishMsg(m); err != nil {
+	// PublishMsg copies the frame into the connection's buffer before it
+	// returns: the frame goes back to the pool then.
+	f := instantReceiveFrame(r.from, r.msg)
+	m := &nats.Msg{Subject: subject, Reply: p.prefix + strconv.FormatUint(n, 10), Data: f.data}
+	err := p.srv.nc.PublishMsg(m)
+	f.release()
+	if err != nil {
 		if ps := p.take(n); ps != nil {
 			ps.finish(protocol.Errorf(protocol.KindUnavailable, "the service is unreachable"))
 		}
@@ -208,7 +214,13 @@ func (p *peerSender) publish(n uint64, r route) {
 // parts: the session makes it a string only if it must (replyTo).
 func (p *peerSender) deliverHere(n uint64, r route) bool {
 	sess := p.srv.target(userKey{r.app, r.to}, "")
-	return sess != nil && sess.deliverPeer(r.frame, replyTo{prefix: p.prefix, n: n})
+	if sess == nil {
+		return false
+	}
+	f := instantReceiveFrame(r.from, r.msg)
+	ok := sess.deliverPeer(f, replyTo{prefix: p.prefix, n: n})
+	f.release()
+	return ok
 }
 
 func (p *peerSender) take(n uint64) *pendingSend {
@@ -288,7 +300,9 @@ func settleSend(sess *session, req *protocol.Request, notify func(error), err er
 	case err != nil:
 		sess.deliverEvent(protocol.FailureEvent(req, err))
 	default:
-		sess.deliver(protocol.SendSuccessFrame(req.MsgID), "")
+		f := sendSuccessFrame(req.MsgID)
+		sess.deliverFrame(f, "")
+		f.release()
 	}
 }
 

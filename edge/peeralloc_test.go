@@ -97,7 +97,7 @@ func TestSession_ReplayBufferMatchesAModel(t *testing.T) {
 		case r < 7:
 			msg := msgs
 			msgs++
-			srv.peers.start(&pendingSend{app: "app", to: "bob", msgID: fmt.Sprint(msg), frame: fmt.Appendf(nil, `{"ev":"m","n":%d}`, msg),
+			srv.peers.start(&pendingSend{app: "app", to: "bob", msgID: fmt.Sprint(msg), from: "alice", msg: fmt.Sprint(msg),
 				notify: func(err error) {
 					if _, dup := outcomes[msg]; dup {
 						t.Fatalf("message %d settled twice", msg)
@@ -176,21 +176,21 @@ func TestSession_ReplayBufferMatchesAModel(t *testing.T) {
 	}
 }
 
-// A peer message between two sessions of one edge allocates its frame for
-// the receiver and nothing else on its way there and back: not its reply
-// token, not the receiver's memory of it, not the acknowledgement, not the
-// record of the message that waits (from pendingSends, as send takes it).
-func TestPeer_OnOneEdgeAMessageAllocatesOnlyItsFrame(t *testing.T) {
+// A peer message between two sessions of one edge allocates nothing on its
+// way there and back once warm: not the receiver's frame (from framePool,
+// back there once acknowledged), not its reply token, not the receiver's
+// memory of it, not the acknowledgement, not the record of the message that
+// waits (from pendingSends, as send takes it).
+func TestPeer_OnOneEdgeAMessageAllocatesNothing(t *testing.T) {
 	srv := testEdge(t, DefaultConfig().ReplayFrames)
 	bob := testSession(srv, "bob")
 	var outcome error
-	frame := []byte(`{"ev":"onMessageInstantReceive","account":"alice","msg":"hi","ack":true}`)
 	notify := func(err error) { outcome = err }
 	settled := 0
 	cycle := func() {
 		outcome = errOffline
 		ps := pendingSends.Get().(*pendingSend)
-		*ps = pendingSend{app: "app", to: "bob", msgID: "m1", frame: frame, notify: notify}
+		*ps = pendingSend{app: "app", to: "bob", msgID: "m1", from: "alice", msg: "hi", notify: notify}
 		srv.peers.start(ps)
 		bob.ack(bob.sent)
 		if outcome == nil {
@@ -204,8 +204,10 @@ func TestPeer_OnOneEdgeAMessageAllocatesOnlyItsFrame(t *testing.T) {
 	if settled != 2*recentReplies+1001 {
 		t.Fatalf("%d of %d messages delivered", settled, 2*recentReplies+1001)
 	}
-	if n > 1 {
-		t.Errorf("%.0f allocations per message, want 1 (the receiver's frame)", n)
+	// Under the race detector the pools drop a quarter of what they are
+	// given: about one allocation in every message's three pooled records.
+	if want := map[bool]float64{false: 0, true: 1}[raceEnabled]; n > want {
+		t.Errorf("%.0f allocations per message, want at most %.0f", n, want)
 	}
 }
 
@@ -375,7 +377,7 @@ func TestPeer_AMessageSettledWhileItIsPublishedIsSafe(t *testing.T) {
 	settled := make(chan struct{})
 	for i := range msgs {
 		ps := pendingSends.Get().(*pendingSend)
-		*ps = pendingSend{app: "app", to: "bob", msgID: fmt.Sprint(i), frame: []byte(`{"ev":"m","ack":true}`),
+		*ps = pendingSend{app: "app", to: "bob", msgID: fmt.Sprint(i), from: "alice", msg: "m",
 			notify: func(error) {
 				mu.Lock()
 				defer mu.Unlock()

@@ -31,7 +31,8 @@ func (s *Server) SendPeer(ctx context.Context, app, from, to, msg string) error 
 		to:      to,
 		msgID:   randomID(12),
 		subject: subjects.User(app, to),
-		frame:   protocol.InstantReceiveFrame(from, msg),
+		from:    from,
+		msg:     msg,
 	})
 	return wait(ctx, done)
 }

@@ -108,13 +108,15 @@ func (s *session) deliver(data []byte, reply string) bool {
 
 // deliverPeer delivers the frame of a peer message whose sender waits on
 // reply; see deliverFrame.
-func (s *session) deliverPeer(data []byte, reply replyTo) bool {
-	return s.deliverReply(newFrame(data), reply)
+func (s *session) deliverPeer(frame *frame, reply replyTo) bool {
+	return s.deliverReply(frame, reply)
 }
 
 // deliverFrame appends a counted frame, sends it if a connection is
 // attached, and records reply as waiting for the client's acknowledgement of
-// it. It reports false when the session has ended.
+// it. It reports false when the session has ended. A pooled frame is held
+// for as long as the replay buffer keeps it (and by the queue it goes to);
+// the caller still releases its own hold.
 func (s *session) deliverFrame(frame *frame, reply string) bool {
 	return s.deliverReply(frame, parseReply(reply))
 }
@@ -144,6 +146,7 @@ func (s *session) deliverReply(frame *frame, reply replyTo) bool {
 		return false
 	}
 	s.sent++
+	frame.hold()
 	s.buf, s.buf0 = appendKept(s.buf, s.buf0, frame)
 	s.bufBytes += len(frame.data)
 	if !reply.empty() {
@@ -185,6 +188,7 @@ func (s *session) deliverReply(frame *frame, reply replyTo) bool {
 func (s *session) trimLocked() (refused []replyTo) {
 	for len(s.buf) > 1 && (len(s.buf) > s.srv.cfg.ReplayFrames || s.bufBytes > maxReplayBytes) {
 		s.bufBytes -= len(s.buf[0].data)
+		s.buf[0].release()
 		s.buf[0] = nil
 		s.buf = s.buf[1:]
 		s.base++
@@ -267,6 +271,7 @@ func (s *session) ack(n uint64) {
 		drop := min(n-s.base, uint64(len(s.buf)))
 		for _, f := range s.buf[:drop] {
 			s.bufBytes -= len(f.data)
+			f.release()
 		}
 		clear(s.buf[:drop])
 		s.buf = s.buf[drop:]
