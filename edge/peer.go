@@ -218,7 +218,7 @@ func (p *peerSender) deliverHere(n uint64, r route) bool {
 		return false
 	}
 	f := instantReceiveFrame(r.from, r.msg)
-	ok := sess.deliverPeer(f, replyTo{prefix: p.prefix, n: n})
+	ok := sess.deliverReply(f, replyTo{prefix: p.prefix, n: n})
 	f.release()
 	return ok
 }

@@ -106,12 +106,6 @@ func (s *session) deliver(data []byte, reply string) bool {
 	return s.deliverFrame(newFrame(data), reply)
 }
 
-// deliverPeer delivers the frame of a peer message whose sender waits on
-// reply; see deliverFrame.
-func (s *session) deliverPeer(frame *frame, reply replyTo) bool {
-	return s.deliverReply(frame, reply)
-}
-
 // deliverFrame appends a counted frame, sends it if a connection is
 // attached, and records reply as waiting for the client's acknowledgement of
 // it. It reports false when the session has ended. A pooled frame is held

@@ -7,19 +7,6 @@ import "unicode/utf8"
 // result once more, which at thousands of messages a second is most of what
 // the collector has to do. The bytes are json.Marshal's, field for field.
 
-// InstantReceiveFrame is AppendInstantReceive's frame in a buffer of its
-// own, of the frame's size unless its text has characters to escape.
-func InstantReceiveFrame(account, msg string) []byte {
-	const fixed = len(`{"ev":"` + EvMessageInstantReceive + `","account":"","msg":"","ack":true}`)
-	return AppendInstantReceive(make([]byte, 0, fixed+len(account)+len(msg)), account, msg)
-}
-
-// SendSuccessFrame is AppendSendSuccess's frame in a buffer of its own.
-func SendSuccessFrame(messageID string) []byte {
-	const fixed = len(`{"ev":"` + EvMessageSendSuccess + `","messageID":""}`)
-	return AppendSendSuccess(make([]byte, 0, fixed+len(messageID)), messageID)
-}
-
 // AppendInstantReceive appends the frame of Event{Ev:
 // EvMessageInstantReceive, Account: account, Msg: msg, Ack: true}.
 func AppendInstantReceive(b []byte, account, msg string) []byte {
