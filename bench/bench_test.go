@@ -205,6 +205,27 @@ func TestFanout_PublishersOutsideTheChannelReachEveryMember(t *testing.T) {
 	}
 }
 
+// A load process without a publisher receives until the sending time is
+// over, however much longer than its drain that is: its count once ended at
+// the drain's bound, and a 20 s run reported an eighth of its deliveries
+// missing.
+func TestFanout_ALoadProcessWithoutPublishersCountsTheWholeRun(t *testing.T) {
+	o := server(t)
+	o.Procs, o.LoadCores = 2, 1
+	s := spec(bench.Fanout, 6)
+	s.Rate, s.Duration, s.Publishers = 20, 2*time.Second, 1
+	s.Drain = 300 * time.Millisecond
+	res := bench.NewRunner(o).Run(context.Background(), s)
+	skipWithoutChannels(t, res)
+	if res.Error != "" {
+		t.Fatalf("fanout: %s (errors %v)", res.Error, res.Errors)
+	}
+	st := res.Steps[0]
+	if st.Sent < 30 || st.Received != st.Sent*5 || st.Expected != st.Sent*5 {
+		t.Errorf("step %+v: want about 40 sent and received = expected = sent × 5", st)
+	}
+}
+
 func TestFanout_SearchTriesSeveralRates(t *testing.T) {
 	o := server(t)
 	s := spec(bench.Fanout, 3)

@@ -117,12 +117,15 @@ func (w *worker) rate(ctx context.Context, cmd Command) {
 	if len(senders) > 0 && share > 0 {
 		w.pace(ctx, start, cmd.Duration, cmd.Rate*share, senders)
 	}
+	// A process with no senders receives for the whole sending time too:
+	// its wait for the end starts when the others' does.
+	sleepUntil(ctx, start.Add(cmd.Duration))
 	// Every message sent ends in success or error (peer messages within
 	// the edge's 10 s message timeout); deliveries are over when nothing
 	// has arrived for a second.
 	received := func() int64 { return w.cnt.get(kReceived) + w.cnt.get(kLateFrame) + w.cnt.get(kEvents) }
 	pending := func() bool { return w.cnt.get(kSent) > w.cnt.get(kSendOK)+w.cnt.get(kSendErr) }
-	w.waitQuiet(ctx, received, pending, time.Second, 15*time.Second)
+	w.waitQuiet(ctx, received, pending, time.Second, w.spec.Drain)
 }
 
 // pace is an open-loop sender: message k is due at start + k/rate, whatever

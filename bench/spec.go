@@ -58,6 +58,10 @@ type Spec struct {
 	Hold time.Duration `json:"hold,omitempty"`
 	// Timeout bounds the setup and each phase.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// Drain bounds how long each load process waits, once the sending
+	// time is over, for the last answers and deliveries (it stops sooner
+	// when nothing has arrived for a second).
+	Drain time.Duration `json:"drain,omitempty"`
 	// ReadBuffer is the read buffer of each wss:// load connection, in
 	// bytes (a poller reads ws:// connections through one buffer of its own).
 	ReadBuffer int `json:"readBuffer,omitempty"`
@@ -103,6 +107,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.Timeout <= 0 {
 		s.Timeout = 2 * time.Minute
+	}
+	if s.Drain <= 0 {
+		s.Drain = 15 * time.Second
 	}
 	if s.Scenario == Fanout && s.Publishers <= 0 {
 		s.Publishers = publishersFor(s)
