@@ -261,7 +261,9 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 		n.Edge.Metrics = n.Metrics
 		n.serving = true
-		go func() { n.serveErr <- n.Edge.Serve(n.listener) }()
+		// Not n: a failed start returns nil for it, while this still runs.
+		e, l, errc := n.Edge, n.listener, n.serveErr
+		go func() { errc <- e.Serve(l) }()
 	}
 	if err := n.serveAux(cfg); err != nil {
 		return nil, err

@@ -2,7 +2,9 @@ package node_test
 
 import (
 	"context"
+	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +81,60 @@ func TestEmbeddedDefault_RestartEndsTheLastRunsSessions(t *testing.T) {
 	carol.Send(protocol.Request{Op: protocol.OpChannelJoin, ChannelID: "room"})
 	if list := carol.Expect(protocol.EvChannelUserList); !slices.Equal(list.Accounts, []string{"carol"}) {
 		t.Errorf("room after the restart: members %v, want [carol]", list.Accounts)
+	}
+}
+
+// TestStart_ATakenAuxiliaryAddressFailsTheStartCleanly: a debug or metrics
+// address another process holds is a failed start that names it, after the
+// edge already serves its own address. The process lives on to say so (the
+// edge's serving goroutine once read the node Start had just set to nil,
+// and the whole process died of a nil pointer), and the edge's address is
+// free again.
+func TestStart_ATakenAuxiliaryAddressFailsTheStartCleanly(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	reg, err := apps.NewRegistry(testenv.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(*node.Config)
+		says string
+	}{
+		{"debug", func(c *node.Config) { c.DebugListen = taken.Addr().String() }, "debug listener"},
+		{"metrics", func(c *node.Config) { c.MetricsListen = taken.Addr().String() }, taken.Addr().String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			free, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := free.Addr().String()
+			free.Close()
+			cfg := node.Config{
+				DataDir: t.TempDir(), Memory: true, Worker: true, Edge: true, Listen: addr, Apps: reg,
+				EdgeConfig: testenv.EdgeConfig(), WorkerConfig: handlers.DefaultConfig(),
+				Log: testenv.Logger(t),
+			}
+			tc.set(&cfg)
+			n, err := node.Start(context.Background(), cfg)
+			if err == nil {
+				stop(t, n)
+				t.Fatal("started on a taken address")
+			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("error %q, want one naming %s", err, tc.says)
+			}
+			// The edge's own address is let go of with the failed start.
+			again, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Fatalf("the edge's address %s is still held: %v", addr, err)
+			}
+			again.Close()
+		})
 	}
 }
