@@ -131,7 +131,7 @@ Flags:
 	fs.DurationVar(&f.base.Settle, "settle", 2*time.Second, "connect: pause before the server is measured")
 	fs.DurationVar(&f.base.Hold, "hold", 0, "connect: keep the connections open this long after measuring")
 	fs.DurationVar(&f.base.Timeout, "phase-timeout", 2*time.Minute, "bound of each setup and each phase")
-	fs.IntVar(&o.Procs, "procs", -1, "load processes (-1: one per 15,000 connections, at least 2, for p2p at least 1; 0: in this process)")
+	fs.IntVar(&o.Procs, "procs", -1, "load processes (-1: one per 15,000 connections, at least 2, for p2p and fanout at least 1; 0: in this process)")
 	fs.IntVar(&o.LoadCores, "load-cores", -1, "GOMAXPROCS of each load process (-1: 1 for p2p, Go's default otherwise; 0: Go's default); ignored with -procs 0")
 	fs.IntVar(&o.SrcAddrs, "src", 4, "loopback source addresses to spread connections over (127.0.0.2 upwards)")
 	fs.IntVar(&o.Concurrency, "concurrency", 100, "connections each load process sets up at once")
