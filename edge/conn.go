@@ -403,19 +403,17 @@ func (c *conn) push(replay bool, fs ...*frame) bool {
 		c.closeSlow()
 		return false
 	}
-	// The queue holds each frame until the writer is done with it; a
-	// queue that is dropped with its connection holds them for good, and
-	// the collector has them.
-	for _, f := range fs {
-		f.hold()
-	}
 	was := cap(c.q)
 	c.q = append(c.q, fs...)
 	if cap(c.q) != was {
 		c.q0 = c.q[:0]
 	}
+	// The queue holds each frame until the writer is done with it; a
+	// queue that is dropped with its connection holds them for good, and
+	// the collector has them.
 	n := 0
 	for _, f := range fs {
+		f.hold()
 		n += len(f.data)
 	}
 	c.qBytes += n
